@@ -1,0 +1,53 @@
+"""`parse_detail`: one published detail page (bytes) to one `ProposalRecord`.
+
+The only entry point the crawler, the archive's reparse and the CLI use. It decodes the bytes,
+refuses what is not a whole proposal page, and hands the page to the parser of its platform
+family (only the Hanweb family so far).
+"""
+
+from __future__ import annotations
+
+from . import blocks
+from .encoding import decode_html
+from .hanweb import parse_hanweb_detail
+from .records import NotAProposalPage, ProposalRecord
+
+_ENDINGS = (b"</html", b"</HTML", b"</Html", b"</body", b"</BODY", b"</Body")
+
+
+def is_truncated(body: bytes) -> bool:
+    """An HTML document that stops before `</body>`/`</html>` was cut off in transit."""
+    tail = body[-4096:]
+    if any(end in tail for end in _ENDINGS):
+        return False
+    lowered = body.lower()
+    return b"</html" not in lowered and b"</body" not in lowered
+
+
+def parse_detail(body: bytes, url: str, *, encoding: str | None = None) -> ProposalRecord:
+    """Parse a detail page.
+
+    `url` is the page's absolute URL (relative links are resolved against it); `encoding` the
+    charset of the HTTP Content-Type when known. Raises `NotAProposalPage` (with `.reason`) for
+    anything that is not a whole proposal page: challenge and block pages, truncated documents,
+    pages without a title or without proposal rows.
+    """
+    if not body or not body.strip():
+        raise NotAProposalPage("empty", "the page is empty")
+    markup, codec = decode_html(body, encoding)
+    if is_truncated(body):
+        blocked = blocks.challenge_reason(markup)
+        if blocked:
+            raise NotAProposalPage("blocked", blocked)
+        raise NotAProposalPage("truncated", "the document ends before </html>")
+    # lexbor reads UTF-8 bytes directly; anything else goes in as the decoded text
+    utf8_body = body if codec == "utf-8" and not body.startswith(b"\xef\xbb\xbf") else None
+    try:
+        return parse_hanweb_detail(markup, url, body=utf8_body)
+    except NotAProposalPage:
+        # A page without a record: say so plainly when it is a challenge or block page. Checked
+        # only here, since protected sites also embed their challenge script in real pages.
+        blocked = blocks.challenge_reason(markup, anywhere=True)
+        if blocked:
+            raise NotAProposalPage("blocked", blocked) from None
+        raise

@@ -1,0 +1,700 @@
+"""Detail pages of the Zhejiang Hanweb family: the JPaaS layout and the legacy JCMS table layout.
+
+Both print a record as label/value rows. Rows are found by their label text wherever they stand
+(td/td, th/td, several pairs in a row, a label row above its value row, nested tables, a label
+and its value in one cell, dl/dt/dd and div layouts), never by position or class name; only
+tables that carry a known label count, so site chrome (date bars, footers with 网站标识码) is
+never read as a field. Everything is pure: text in, frozen record out.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+from functools import cached_property, lru_cache
+from types import MappingProxyType
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .labels import META_FALLBACKS, RECORD_FIELDS, field_for_label
+from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, Reply
+from .reply import is_letter_title, parse_reply
+from .text import (
+    adoption_class,
+    clean_inline,
+    derive_year,
+    is_placeholder,
+    normalize_adoption_label,
+    normalize_label,
+    parse_date,
+    parse_datetime,
+    parse_session,
+    scalar,
+    split_names,
+    split_title,
+)
+
+# --- text of an element, one line per block ---------------------------------------------------
+
+# lexbor serialises tags in lower case with quoted attributes, so these need no re.I
+_DROP_RE = re.compile(r"<(script|style|template|noscript|select|textarea)\b.*?</\1\s*>|<!--.*?-->", re.S)
+_BREAK_RE = re.compile(  # the "<" of a tag that breaks a line
+    r"<(?=(?:/?(?:p|div|li|ul|ol|tr|td|th|table|tbody|thead|tfoot|caption|h[1-6]|dl|dt|dd|blockquote|section|"
+    r"article|aside|header|footer|nav|center|pre|form|address|figure|figcaption|fieldset|legend)|br|hr)[\s/>])"
+)
+_TAG_RE = re.compile(r"<[^>]*>")
+_LINE = "\ue000"  # a private-use character: never whitespace, never in a page
+
+
+def block_lines(node: LexborNode) -> list[str]:
+    """The element's text, one line per `<p>`/`<div>`/`<br>`…; inline tags do not break lines."""
+    markup = node.html or ""
+    inner = markup[markup.find(">") + 1: markup.rfind("<")]
+    if "<" not in inner:  # a plain cell: one line
+        text = clean_inline(_html.unescape(inner) if "&" in inner else inner)
+        return [text] if text else []
+    if "<!--" in inner or "<script" in inner or "<style" in inner or "<template" in inner \
+            or "<noscript" in inner or "<select" in inner or "<textarea" in inner:
+        inner = _DROP_RE.sub("", inner)
+    inner = _TAG_RE.sub("", _BREAK_RE.sub(_LINE + "<", inner))
+    if "&" in inner:
+        inner = _html.unescape(inner)
+    return [line for line in (clean_inline(raw) for raw in inner.split(_LINE)) if line]
+
+
+# --- label/value pairs ------------------------------------------------------------------------
+
+_MAX_LABEL = 20          # characters of a normalised label; longer cells are values
+_CHROME_RE = re.compile(r"ICP备|网站标识码|公网安备|版权所有|技术支持|网站地图|Copyright|©")
+_INLINE_RE = re.compile(r"^([^:：]{1,20})[:：][\s\u3000\u00a0]*(.*)$", re.S)
+
+
+class _Pair:
+    """A label and its value element; the value's lines are read when first asked for."""
+
+    __slots__ = ("_lines", "field", "label", "node", "weak")
+
+    def __init__(self, label: str, field_: str | None, node: LexborNode | None,
+                 lines: list[str] | None = None, *, weak: bool = False) -> None:
+        self.label = label        # normalised label
+        self.field = field_       # the record field it feeds, None for extra_fields
+        self.node = node          # the value element
+        self._lines = lines
+        self.weak = weak          # an unknown label printed without a colon: kept only in record tables
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = block_lines(self.node) if self.node is not None else []
+        return self._lines
+
+
+@lru_cache(maxsize=8192)
+def _label_of(text: str, is_th: bool) -> tuple[str | None, str | None]:
+    """(label, field) when a cell of this text is a label cell, else (None, None).
+
+    A label cell holds a known label, or a short text ending in a colon (or stands in a th).
+    """
+    label = normalize_label(text)
+    if not label or len(label) > _MAX_LABEL:
+        return None, None
+    field_ = field_for_label(label)
+    if field_:
+        return label, field_
+    if len(label) <= 15 and not label.isdigit() and (is_th or text.rstrip(" \t\r\n\u3000\u00a0").endswith((":", "："))):
+        return label, None
+    return None, None
+
+
+_SENTENCE_RE = re.compile(r"[。，,；;！!？?、《》“”\"0-9０-９]")
+
+
+def _plain_label(label: str) -> bool:
+    """Could this short text be an unknown label (`代表团`, `满意度`) rather than a value?"""
+    return 0 < len(label) <= 10 and not _SENTENCE_RE.search(label) and not is_placeholder(label)
+
+
+def _inline_label(text: str, *, known_only: bool = True) -> tuple[str, str | None] | None:
+    """(label, field) when a text starts with `label：`; unknown labels only if not `known_only`."""
+    match = _INLINE_RE.match(text[:48].lstrip(" \t\r\n\u3000\u00a0")[:24])
+    if not match:
+        return None
+    label = normalize_label(match.group(1))
+    field_ = field_for_label(label)
+    if field_ is None and (known_only or not _plain_label(label)):
+        return None
+    return label, field_
+
+
+def _inline_pair(node: LexborNode, text: str, *, known_only: bool = True) -> _Pair | None:
+    """`<td>索引号：001008…</td>`: a label and its value in one element."""
+    if _inline_label(text, known_only=known_only) is None or node.css_first("table") is not None:
+        return None
+    lines = block_lines(node)
+    match = _INLINE_RE.match(lines[0]) if lines else None
+    if not match:
+        return None
+    label = normalize_label(match.group(1))
+    field_ = field_for_label(label)
+    value = [match.group(2)] if match.group(2).strip() else []
+    return _Pair(label, field_, node, value + lines[1:], weak=field_ is None)
+
+
+def _inside(node: LexborNode, ids: set[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _alone(node: LexborNode) -> bool:
+    """Is this cell the only cell of its row?"""
+    sibling = node.prev
+    while sibling is not None:
+        if sibling.tag in ("td", "th"):
+            return False
+        sibling = sibling.prev
+    sibling = node.next
+    while sibling is not None:
+        if sibling.tag in ("td", "th"):
+            return False
+        sibling = sibling.next
+    return True
+
+
+class _TableScan:
+    __slots__ = ("containers", "pairs", "title_rows")
+
+    def __init__(self) -> None:
+        self.pairs: list[_Pair] = []
+        self.title_rows: list[str] = []
+        self.containers: list[LexborNode] = []
+
+
+class _Group:
+    """The pairs found in one table (one tbody), before it is judged a field table or not."""
+
+    __slots__ = ("node", "pairs", "texts", "title_rows")
+
+    def __init__(self, node: LexborNode) -> None:
+        self.node = node
+        self.pairs: list[_Pair] = []
+        self.texts: list[str] = []
+        self.title_rows: list[str] = []
+
+
+def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
+    """Every label/value pair of the page's field tables.
+
+    Cells are read in document order; a label cell pairs with the next cell of its row (or,
+    alone in its row, with a value alone in the next row). A table counts when it names two
+    known fields, or one with no unknown label beside it or inside the content area; a table
+    with site chrome (ICP备, 网站标识码 …) never counts.
+    """
+    cells = tree.css("td, th")
+    texts = [cell.text(deep=True) for cell in cells]
+    groups: dict[int, _Group] = {}
+    count = len(cells)
+    skip = -1
+    for index, text in enumerate(texts):
+        if index <= skip or not text:
+            continue
+        short = len(text) <= 60
+        label, field_ = _label_of(text, False) if short else (None, None)
+        node = cells[index]
+        if label is None and short and node.tag == "th":
+            label, field_ = _label_of(text, True)
+        value = cells[index + 1] if index + 1 < count else None
+        value_text = texts[index + 1] if value is not None else ""
+        if label is None:
+            head = text[:30]
+            if ":" in head or "：" in head:
+                inline = _inline_pair(node, text, known_only=False)
+                if inline is not None:
+                    _group_of(groups, node.parent).pairs.append(inline)
+            elif short and value is not None and _plain_label(normalize_label(text)) \
+                    and (len(value_text) > 60 or _label_of(value_text, False)[0] is None) \
+                    and value.parent.mem_id == node.parent.mem_id:
+                # `<td>代表团</td><td>东屿镇代表团</td>`: kept only if the table proves a record table
+                group = _group_of(groups, node.parent)
+                group.pairs.append(_Pair(normalize_label(text), None, value, weak=True))
+                skip = index + 1
+            continue
+        row = node.parent
+        if value is None or (len(value_text) <= 60 and _label_of(value_text, False)[0] is not None) or (
+                value.parent.mem_id != row.mem_id
+                and not (_alone(node) and _alone(value) and _inline_label(value_text) is None)):
+            # A label with no value beside it (nor alone above a lone value): printed empty.
+            _group_of(groups, row).pairs.append(_Pair(label, field_, None, []))
+            continue
+        group = _group_of(groups, row)
+        if not group.pairs and index > 0 and texts[index - 1] and len(texts[index - 1]) <= 200:
+            group.title_rows.append(clean_inline(texts[index - 1]))
+        group.pairs.append(_Pair(label, field_, value))
+        group.texts.append(text)
+        group.texts.append(value_text[:200])
+        skip = index + 1
+    scan = _TableScan()
+    used: set[int] = set()
+    for group in groups.values():
+        known = {p.field for p in group.pairs if p.field}
+        if not known:
+            continue
+        unknown = sum(1 for p in group.pairs if not p.field and not p.weak)
+        if len(known) < 2:
+            if unknown and not _inside(group.node, zoom_ids):
+                continue
+            group.texts.append(group.node.text(deep=True)[:4000])
+        if _CHROME_RE.search("\n".join(group.texts)):
+            continue  # a footer or header bar: site chrome is never a field
+        if used and _inside(group.node, used):
+            continue
+        scan.pairs.extend(p for p in group.pairs if not p.weak or len(known) >= 2)
+        scan.title_rows.extend(group.title_rows)
+        if known & RECORD_FIELDS:
+            table = group.node if group.node.tag == "table" else group.node.parent
+            if table is not None and table.parent is not None:
+                scan.containers.append(table.parent)
+        used.update(p.node.mem_id for p in group.pairs if p.node is not None)
+    return scan
+
+
+def _group_of(groups: dict[int, _Group], row: LexborNode) -> _Group:
+    node = row.parent or row
+    group = groups.get(node.mem_id)
+    if group is None:
+        group = groups[node.mem_id] = _Group(node)
+    return group
+
+
+_PUBLISH_LINE = frozenset({"published_at", "source"})  # printed among 浏览次数/字号 chrome
+_LOOSE_SELECTOR = "dt, th, label, strong, b, span, em, font, p, div, li, h4, h5, h6"
+_BLOCKS = "div, p, table, li, dd, dt, ul, ol, dl"
+_LABEL_START_RE = re.compile(r"^[\s\u3000\u00a0]*[\u4e00-\u9fff]{2,8}[\s\u3000]*[:：]")
+
+
+def _next_element(node: LexborNode) -> LexborNode | None:
+    sibling = node.next
+    while sibling is not None and not sibling.is_element_node:
+        sibling = sibling.next
+    return sibling
+
+
+def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
+    """Label/value pairs outside tables: dl/dt/dd, `<span>领衔人：</span><div>魏巍</div>`, `<li>索引号：…</li>`.
+
+    A label element is a leaf (no block inside) whose text is a known label, a `<dt>`, or a short
+    text ending in a colon; its value is the next element beside it. Unknown labels count only
+    in a container that also holds known ones, so that page chrome stays out.
+    """
+    body = tree.body
+    if body is None:
+        return []
+    found: list[tuple[int, _Pair]] = []
+    known_containers: set[int] = set()
+    for node in body.css(_LOOSE_SELECTOR):
+        if node.mem_id in used or (used and _inside(node, used)):
+            continue
+        text = node.text(deep=True)
+        if not text or len(text) > 300 or (":" not in text and "：" not in text and len(text) > 25):
+            continue
+        tag = node.tag
+        label = normalize_label(text)
+        field_ = field_for_label(label) if len(label) <= _MAX_LABEL else None
+        colon = text.rstrip(" \t\r\n\u3000\u00a0").endswith((":", "："))
+        if (field_ or tag == "dt" or (colon and _plain_label(label))) \
+                and (tag == "dt" or node.css_first(_BLOCKS) is None):
+            value = _next_element(node)
+            if value is None or value.mem_id in used:
+                continue
+            value_text = value.text(deep=True)
+            if _LABEL_START_RE.match(value_text[:16]) or field_for_label(normalize_label(value_text[:30])):
+                value = None  # the next element is the next label: this one is printed empty
+            parent = node.parent
+            container = parent if tag == "dt" or parent is None else (parent.parent or parent)
+            found.append((container.mem_id, _Pair(label, field_, value, None if value else [], weak=not field_)))
+            if field_ and field_ not in _PUBLISH_LINE:
+                known_containers.add(container.mem_id)
+            if value is not None:
+                used.add(value.mem_id)
+            used.add(node.mem_id)
+            continue
+        if node.css_first(_BLOCKS) is None:
+            inline = _inline_pair(node, text)
+            if inline is not None:
+                found.append((node.mem_id, inline))
+                used.add(node.mem_id)
+    return [pair for container, pair in found if not pair.weak or container in known_containers]
+
+
+# --- the publish line and the header, read from the source where no table holds them -----------
+
+_SOURCE_LABELS: dict[str, tuple[str, ...]] = {
+    "published_at": ("发布时间", "发布日期"),
+    "source": ("信息来源", "文章来源"),
+    "index_no": ("索引号",),
+    "disclosure_category": ("组配分类",),
+    "publisher": ("发布机构",),
+    "generated_on": ("生成日期",),
+    "disclosure_mode": ("公开方式",),
+}
+# after the label: a colon, then whitespace, comments and opening inline tags, then the value text
+_SOURCE_VALUE_RE = re.compile(
+    r"\s*[:：]((?:\s|&nbsp;|<!--.*?-->|<(?:span|em|font|b|strong|i|label)\b[^>]*>)*)([^<]{0,200})", re.S)
+_VALUE_END_RE = re.compile(
+    r"[\s\u00a0\u3000]{2,}|(?:浏览次数|访问次数|点击数|点击率|阅读次数|浏览量|字体|字号|作者|发布时间|信息来源|来源)[:：]")
+
+
+def _in_script(markup: str, index: int) -> bool:
+    opened = markup.rfind("<script", 0, index)
+    return opened != -1 and markup.rfind("</script", opened, index) == -1
+
+
+def _source_value(markup: str, key: str) -> str | None:
+    """The first non-empty value printed after a header label in the page source (not in scripts)."""
+    for label in _SOURCE_LABELS[key]:
+        start = markup.find(label)
+        while start != -1:
+            match = _SOURCE_VALUE_RE.match(markup, start + len(label))
+            if match and not _in_script(markup, start):
+                value = match.group(2)
+                if "&" in value:
+                    value = _html.unescape(value)
+                value = clean_inline(_VALUE_END_RE.split(value, maxsplit=1)[0])
+                if value and not is_placeholder(value):
+                    return value
+            start = markup.find(label, start + len(label))
+    return None
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+_META_NAME_RE = re.compile(r"<meta\b[^>]*?\bname\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+_META_CONTENT_RE = re.compile(r"\bcontent\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+_KIND_STRONG = (("政协", "政治协商"), ("人大", "人民代表大会"))
+_QUOTED_RE = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
+_PROPOSAL_TITLE_RE = re.compile(r"关于|建议$|提案$|议案$")
+_TITLE_SPLIT_RE = re.compile(r"\s*[-_|–—－]+\s*")
+_ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ofd")
+_DECLARED_URL_RE = re.compile(
+    r"<meta\s+name=[\"']Url[\"']\s+content=[\"']([^\"']+)[\"']|<link\s+rel=[\"']canonical[\"']\s+href=[\"']([^\"']+)",
+    re.I)
+
+
+def kind_from_text(text: str | None) -> str | None:
+    """政协/提案 -> cppcc_proposal, 人大/建议 -> npc_suggestion; None where the text names both or neither."""
+    if not text:
+        return None
+    text = _QUOTED_RE.sub("", text)
+    cppcc, npc = (any(word in text for word in words) for words in _KIND_STRONG)
+    if cppcc != npc:
+        return "cppcc_proposal" if cppcc else "npc_suggestion"
+    proposal, suggestion = "提案" in text, ("建议" in text or "议案" in text)
+    if proposal != suggestion:
+        return "cppcc_proposal" if proposal else "npc_suggestion"
+    return None
+
+
+def declared_url(markup: str) -> str | None:
+    """The URL a Hanweb page declares for itself (`<meta name="Url">`, canonical link)."""
+    match = _DECLARED_URL_RE.search(markup)
+    return (match.group(1) or match.group(2)).strip() if match else None
+
+
+class HanwebPage:
+    """One parsed detail page; each `_extract_<field>` gives one key of the record."""
+
+    def __init__(self, markup: str, url: str, *, body: bytes | None = None) -> None:
+        self.markup = markup
+        self.url = url
+        self.tree = LexborHTMLParser(body if body is not None else markup)
+        zoom = self.tree.css_first("#zoom")
+        self.zoom = [zoom] if zoom is not None else []
+        scan = _table_pairs(self.tree, {z.mem_id for z in self.zoom})
+        pairs = scan.pairs
+        if not any(p.field in RECORD_FIELDS for p in pairs):
+            pairs = pairs + _loose_pairs(self.tree, {p.node.mem_id for p in pairs if p.node is not None})
+        self.pairs = pairs
+        self.title_rows = scan.title_rows
+        self.containers = scan.containers
+        self.values: dict[str, _Pair] = {}
+        self.extra: dict[str, str | None] = {}
+        for pair in pairs:
+            if pair.field is None:
+                if pair.label not in self.extra or self.extra[pair.label] is None:
+                    self.extra[pair.label] = scalar(" ".join(pair.lines)) if len(pair.lines) <= 1 \
+                        else "\n".join(pair.lines)
+            elif pair.field not in self.values or not self.values[pair.field].lines:
+                self.values[pair.field] = pair
+
+    # helpers ------------------------------------------------------------------------------------
+
+    @cached_property
+    def _head(self) -> str:
+        end = self.markup.find("</head")
+        return self.markup[: end if end != -1 else 16384]
+
+    def meta(self, name: str) -> str:
+        """The content of the page's `<meta name="…">` (the Hanweb ones: ArticleTitle, PubDate …)."""
+        head = self._head
+        at = head.find(name)
+        while at != -1:
+            start = head.rfind("<", 0, at)
+            end = head.find(">", at)
+            match = _META_NAME_RE.match(head, start, end + 1) if start != -1 and end != -1 else None
+            if match and (match.group(1) or match.group(2)) == name:
+                content = _META_CONTENT_RE.search(head, start, end + 1)
+                return _html.unescape(content.group(1) or content.group(2) or "") if content else ""
+            at = head.find(name, at + len(name))
+        return ""
+
+    def lines(self, key: str) -> list[str] | None:
+        """The value lines of a field's row; None where the page has no such row."""
+        pair = self.values.get(key)
+        return pair.lines if pair is not None else None
+
+    def text(self, key: str) -> str | None:
+        lines = self.lines(key)
+        return scalar(" ".join(lines)) if lines else None
+
+    def header(self, key: str) -> str | None:
+        """A header value: its row, else the source text (发布时间: …), else the Hanweb meta tag."""
+        if key in self.values:
+            value = self.text(key)
+            if value is not None:
+                return value
+        value = _source_value(self.markup, key) if key in _SOURCE_LABELS else None
+        if value is None:
+            meta = next((name for name, target in META_FALLBACKS.items() if target == key), None)
+            value = scalar(self.meta(meta)) if meta else None
+        return value
+
+    @cached_property
+    def has_record_rows(self) -> bool:
+        return any(p.field in RECORD_FIELDS for p in self.pairs)
+
+    @cached_property
+    def _letter_page_lines(self) -> list[str] | None:
+        """A page that is itself a reply letter (no rows; titled …提案的答复): its body lines."""
+        if self.has_record_rows or not self.zoom:
+            return None
+        title = self._title
+        if not title or not (is_letter_title(title) and re.search("提案|建议|议案", title)):
+            return None
+        return [line for z in self.zoom for line in block_lines(z)] or None
+
+    def _visible_titles(self):
+        """Texts printed as titles, in order of trust: rows above the record, h1, then the rest."""
+        yield from self.title_rows
+        body = self.tree.body
+        if body is None:
+            return
+        yield from (n.text(deep=True) for n in body.css("h1"))
+        yield from (n.text(deep=True) for n in body.css('h2, h3, [class*="title"], [id*="title"]'))
+
+    @cached_property
+    def _title(self) -> str | None:
+        """The printed title: the one that agrees with the ArticleTitle meta or the <title>."""
+        pair_title = self.text("raw_title")
+        if pair_title:
+            return pair_title
+        article_title = clean_inline(self.meta("ArticleTitle"))
+        candidates = []
+        for text in self._visible_titles():
+            text = clean_inline(text)
+            if not text or len(text) > 200 or "发布时间" in text or "信息来源" in text:
+                continue
+            if text == article_title:
+                return text
+            candidates.append(text)
+        title_node = self.tree.css_first("title")
+        page_title = clean_inline(title_node.text()) if title_node is not None else ""
+        if page_title:
+            for text in candidates:
+                if len(text) >= 5 and text in page_title and _PROPOSAL_TITLE_RE.search(text):
+                    return text
+        if article_title:
+            return article_title
+        for text in candidates:
+            if _PROPOSAL_TITLE_RE.search(text):
+                return text
+        if page_title:
+            site = clean_inline(self.meta("SiteName"))
+            parts = [p for p in _TITLE_SPLIT_RE.split(page_title) if p and p != site]
+            if parts:
+                return max(parts, key=len)
+        return None
+
+    # one helper per record key -------------------------------------------------------------------
+
+    def _extract_url(self) -> str:
+        return self.url
+
+    def _extract_raw_title(self) -> str:
+        title = self._title
+        if not title:
+            raise NotAProposalPage("no-title", "the page prints no title")
+        return title
+
+    def _extract_number(self, raw_title: str) -> str | None:
+        number, _title = split_title(raw_title)
+        if number is None:
+            label = self.text("number")
+            match = re.fullmatch(r"第?\s*([0-9]+)\s*号?", label or "")
+            number = match.group(1) if match else None
+        return number
+
+    def _extract_title(self, raw_title: str) -> str:
+        return split_title(raw_title)[1]
+
+    def _extract_year(self, number: str | None, title: str) -> int | None:
+        return derive_year(number, title)
+
+    def _extract_session(self, reply: Reply | None) -> str | None:
+        return parse_session(reply.title) if reply else None
+
+    def _extract_category(self) -> str | None:
+        return self.text("category")
+
+    def _extract_lead_sponsors(self) -> list[str]:
+        return split_names("\n".join(self.lines("lead_sponsors") or []))
+
+    def _extract_co_sponsors(self) -> list[str]:
+        return split_names("\n".join(self.lines("co_sponsors") or []))
+
+    def _extract_content(self) -> str | None:
+        lines = self.lines("content")
+        return "\n".join(lines) if lines and not is_placeholder(" ".join(lines)) else None
+
+    def _extract_lead_units(self) -> list[str]:
+        return split_names("\n".join(self.lines("lead_units") or []))
+
+    def _extract_co_units(self) -> list[str]:
+        return split_names("\n".join(self.lines("co_units") or []))
+
+    def _extract_reply(self) -> Reply | None:
+        lines = self.lines("reply")
+        if lines and is_placeholder(" ".join(lines)):
+            lines = None
+        if not lines and self._letter_page_lines:
+            reply = parse_reply(self._letter_page_lines)
+            if reply is not None and reply.title is None:
+                reply = Reply(reply.text, self._title, reply.doc_number, reply.addressee,
+                              reply.signer, reply.date)
+            return reply
+        return parse_reply(lines or [])
+
+    def _extract_adoption_label(self) -> str | None:
+        return normalize_adoption_label(self.text("adoption"))
+
+    def _extract_adoption_class(self, label: str | None) -> str | None:
+        return adoption_class(label)
+
+    def _extract_implementation_status(self) -> str | None:
+        return self.text("implementation_status")
+
+    def _extract_impact_scope(self) -> str | None:
+        return self.text("impact_scope")
+
+    def _extract_approved_by(self) -> str | None:
+        return self.text("approved_by")
+
+    def _extract_disclosure(self) -> Disclosure:
+        generated = self.header("generated_on")
+        return Disclosure(
+            index_no=self.header("index_no"),
+            category=self.header("disclosure_category"),
+            publisher=self.header("publisher"),
+            generated_on=parse_date(generated) if generated else None,
+            disclosure_mode=self.header("disclosure_mode"),
+            published_at=parse_datetime(self.header("published_at")),
+            source=self.header("source"),
+        )
+
+    def _extract_kind(self, disclosure: Disclosure, reply: Reply | None) -> str | None:
+        for hint in (disclosure.category, self.meta("ColumnName"), reply.title if reply else None):
+            kind = kind_from_text(hint)
+            if kind:
+                return kind
+        labels = " ".join(p.label for p in self.pairs)
+        committee, congress = "委员" in labels, "代表" in labels
+        if committee != congress:
+            return "cppcc_proposal" if committee else "npc_suggestion"
+        addressee = reply.addressee if reply else None
+        if addressee and addressee.endswith(("委员", "代表")):
+            return "cppcc_proposal" if addressee.endswith("委员") else "npc_suggestion"
+        return None
+
+    def _extract_attachments(self) -> list[Attachment]:
+        base = self.url
+        base_node = self.tree.css_first("base[href]")
+        if base_node is not None:
+            base = urljoin(self.url, base_node.attributes.get("href") or "")
+        containers = self.zoom or self.containers or ([self.tree.body] if self.tree.body else [])
+        found: dict[str, Attachment] = {}
+        for container in containers:
+            for link in container.css("a[href]"):
+                href = (link.attributes.get("href") or "").strip()
+                path = href.split("?", 1)[0].split("#", 1)[0].lower()
+                if not (path.endswith(_ATTACHMENT_EXT) or path.endswith("downfile.jsp")) \
+                        or href.startswith(("javascript:", "mailto:")):
+                    continue
+                absolute = urljoin(base, href)
+                name = clean_inline(link.text(deep=True)) or clean_inline(link.attributes.get("title") or "") \
+                    or urlsplit(absolute).path.rsplit("/", 1)[-1]
+                found.setdefault(absolute, Attachment(absolute, name))
+        return list(found.values())
+
+    def _extract_extra_fields(self) -> dict[str, str | None]:
+        return dict(self.extra)
+
+    # the record ----------------------------------------------------------------------------------
+
+    def record(self) -> ProposalRecord:
+        raw_title = self._extract_raw_title()
+        if not self.has_record_rows and not self._letter_page_lines:
+            raise NotAProposalPage("no-fields", "the page has no label/value rows of a proposal")
+        number = self._extract_number(raw_title)
+        title = self._extract_title(raw_title)
+        reply = self._extract_reply()
+        disclosure = self._extract_disclosure()
+        adoption_label = self._extract_adoption_label()
+        return ProposalRecord(
+            url=self._extract_url(),
+            kind=self._extract_kind(disclosure, reply),
+            raw_title=raw_title,
+            title=title,
+            number=number,
+            year=self._extract_year(number, title),
+            session=self._extract_session(reply),
+            category=self._extract_category(),
+            lead_sponsors=tuple(self._extract_lead_sponsors()),
+            co_sponsors=tuple(self._extract_co_sponsors()),
+            content=self._extract_content(),
+            lead_units=tuple(self._extract_lead_units()),
+            co_units=tuple(self._extract_co_units()),
+            reply=reply,
+            adoption_label=adoption_label,
+            adoption_class=self._extract_adoption_class(adoption_label),
+            implementation_status=self._extract_implementation_status(),
+            impact_scope=self._extract_impact_scope(),
+            approved_by=self._extract_approved_by(),
+            disclosure=disclosure,
+            attachments=tuple(self._extract_attachments()),
+            extra_fields=MappingProxyType(self._extract_extra_fields()),
+        )
+
+
+def parse_hanweb_detail(markup: str, url: str, *, body: bytes | None = None) -> ProposalRecord:
+    """A Hanweb detail page as a record; raises NotAProposalPage where it holds none.
+
+    `markup` is the decoded page; `body`, when given, the same page as UTF-8 bytes (faster to
+    build the tree from).
+    """
+    return HanwebPage(markup, url, body=body).record()
+
+
+__all__ = ["HanwebPage", "block_lines", "declared_url", "kind_from_text", "parse_hanweb_detail"]

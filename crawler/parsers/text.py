@@ -1,0 +1,274 @@
+"""Normalisers for the values found on proposal pages (RECORD.md, "Normalisation rules").
+
+Every function here is pure and total: it takes printed text and returns the normalised
+value, or None / [] where the text holds no value.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+
+# Whitespace as Chinese pages print it: ASCII, NBSP, the ideographic space U+3000, zero-width
+# characters and the BOM that editors leave behind.
+_WS = "\\s\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
+WS_RE = re.compile(f"[{_WS}]+")
+_LABEL_TRAIL_RE = re.compile(f"[{_WS}]*[:：]+[{_WS}]*$")
+
+PLACEHOLDERS = frozenset({"请选择", "无", "暂无", "/", "／", "—", "-", "－", "——", "--", "null", "NULL", "空"})
+_DASHES_RE = re.compile(r"^[-—–―－/／\\]+$")
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), " ")
+
+
+def clean_inline(text: str | None) -> str:
+    """Trim and collapse every run of whitespace (U+3000 and NBSP included) to one space."""
+    if not text:
+        return ""
+    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
+        text = text.translate(_ZERO_WIDTH)
+    return " ".join(text.split())
+
+
+def strip_ws(text: str | None) -> str:
+    """Remove all whitespace, wherever it stands."""
+    return WS_RE.sub("", text or "")
+
+
+def normalize_label(text: str | None) -> str:
+    """`索 引 号：` -> `索引号`: whitespace removed, a trailing colon dropped, widths folded."""
+    label = WS_RE.sub("", text or "")
+    label = _LABEL_TRAIL_RE.sub("", label)
+    return unicodedata.normalize("NFKC", label).rstrip(":")
+
+
+def is_placeholder(text: str | None) -> bool:
+    """`请选择`, `无`, `暂无`, `/`, `—`, `-` and empty cells mean "no value"."""
+    value = clean_inline(text)
+    return not value or value in PLACEHOLDERS or bool(_DASHES_RE.match(value))
+
+
+def scalar(text: str | None) -> str | None:
+    """A one-line value: trimmed, whitespace collapsed, a placeholder gives None."""
+    value = clean_inline(text)
+    return None if is_placeholder(value) else value
+
+
+def body_text(lines: list[str] | str) -> str:
+    """Body text: one line per paragraph, each trimmed and collapsed, empty lines dropped."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    kept = (clean_inline(line) for line in lines)
+    return "\n".join(line for line in kept if line)
+
+
+# --- names of people and units -------------------------------------------------------------
+
+_NAME_SPLIT_RE = re.compile(r"[、,;/\n]+")
+_TRAILING_DENG_RE = re.compile(r"等(?:[0-9]+|[一二三四五六七八九十]+)?(?:名|位|人)?(?:委员|代表)?$")
+
+
+def normalize_name(text: str | None) -> str:
+    """NFKC, then all whitespace removed: `王　伟` -> `王伟`."""
+    return strip_ws(unicodedata.normalize("NFKC", text or ""))
+
+
+def split_names(text: str | None) -> list[str]:
+    """`陆海涛、姚丽萍等` -> ["陆海涛", "姚丽萍"]; a placeholder gives []."""
+    if text is None:
+        return []
+    folded = unicodedata.normalize("NFKC", text)
+    names: list[str] = []
+    for part in _NAME_SPLIT_RE.split(folded):
+        name = strip_ws(part)
+        name = _TRAILING_DENG_RE.sub("", name) if len(name) > 1 else name
+        if name and not is_placeholder(name) and name not in names:
+            names.append(name)
+    return names
+
+
+# --- numbers, titles, years, sessions --------------------------------------------------------
+
+_DIGITS = "0-9０-９"
+_OPEN = r"\(（\[［【〔"
+_CLOSE = r"\)）\]］】〕"
+_NUMBER_PREFIX_RES = (
+    # (202116号)  （第0487号）  【第12号】
+    re.compile(f"^[{_OPEN}][{_WS}]*(?:第[{_WS}]*)?([{_DIGITS}]+)[{_WS}]*号[{_WS}]*[{_CLOSE}][{_WS}]*"),
+    # 第28号 关于…   第28号：关于…
+    re.compile(f"^第[{_WS}]*([{_DIGITS}]+)[{_WS}]*号(?:[{_WS}]+|[:：、.．,，]+[{_WS}]*)"),
+)
+
+
+def _ascii_digits(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def split_title(raw_title: str) -> tuple[str | None, str]:
+    """`(202116号)关于…` -> ("202116", "关于…"); a title without a number prefix keeps its text."""
+    for pattern in _NUMBER_PREFIX_RES:
+        match = pattern.match(raw_title)
+        if match and match.end() < len(raw_title):
+            return _ascii_digits(match.group(1)), raw_title[match.end():].strip()
+    return None, raw_title.strip()
+
+
+def parse_number(text: str | None) -> str | None:
+    """A number as printed, digits only: `第0487号` -> `0487`, `2021-16` is not a number."""
+    match = re.search(f"([{_DIGITS}]+)", text or "")
+    return _ascii_digits(match.group(1)) if match else None
+
+
+_TITLE_YEAR_RE = re.compile(r"((?:19|20)[0-9]{2})[\s\u3000]*年")
+
+
+def derive_year(number: str | None, title: str | None) -> int | None:
+    """`202116` -> 2021 (6+ digits starting 19/20); else a `YYYY年` in the title; else None."""
+    if number and len(number) >= 6 and number[:2] in ("19", "20"):
+        return int(number[:4])
+    match = _TITLE_YEAR_RE.search(unicodedata.normalize("NFKC", title or ""))
+    return int(match.group(1)) if match else None
+
+
+_CN_NUM = "一二三四五六七八九十百零〇两"
+_SESSION_RE = re.compile(
+    f"第?([{_CN_NUM}0-9]+)届"
+    f"(?:[^届次第{_CN_NUM}0-9，。,]{{0,12}}?)"
+    f"第?([{_CN_NUM}0-9]+)次"
+)
+
+
+def parse_session(text: str | None) -> str | None:
+    """`县政协九届六次会议` -> `九届六次`; `县十七届人大二次会议` -> `十七届二次`."""
+    if not text:
+        return None
+    match = _SESSION_RE.search(strip_ws(unicodedata.normalize("NFKC", text)))
+    return f"{match.group(1)}届{match.group(2)}次" if match else None
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "0": 0, "一": 1, "二": 2, "三": 3,
+             "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DATE_CHARS = "〇○零ＯOo一二三四五六七八九十廿卅元"
+DATE_PATTERN = (
+    f"(?:((?:19|20|１９|２０)[{_DIGITS}]{{2}})[{_WS}]*[年./\\-－][{_WS}]*([{_DIGITS}]{{1,2}})[{_WS}]*[月./\\-－][{_WS}]*"
+    f"([{_DIGITS}]{{1,2}})(?![{_DIGITS}])[{_WS}]*日?"
+    f"|([{_CN_DATE_CHARS}]{{4}})[{_WS}]*年[{_WS}]*([{_CN_DATE_CHARS}]{{1,3}})[{_WS}]*月[{_WS}]*"
+    f"([{_CN_DATE_CHARS}]{{1,3}})[{_WS}]*日)"
+)
+_DATE_RE = re.compile(DATE_PATTERN)
+
+
+def _cn_small_number(text: str) -> int | None:
+    """一 .. 三十一, 廿, 卅, 元 (the first month)."""
+    if text == "元":
+        return 1
+    text = text.replace("廿", "二十").replace("卅", "三十")
+    if "十" in text:
+        tens, _, units = text.partition("十")
+        value = (_CN_DIGIT.get(tens, -100) if tens else 1) * 10
+        value += _CN_DIGIT.get(units, -100) if units else 0
+        return value if value > 0 else None
+    if len(text) == 1 and text in _CN_DIGIT:
+        return _CN_DIGIT[text]
+    return None
+
+
+def _date_from_match(match: re.Match[str]) -> str | None:
+    if match.group(1):
+        year, month, day = (int(_ascii_digits(match.group(i))) for i in (1, 2, 3))
+    else:
+        digits = [_CN_DIGIT.get(ch) for ch in match.group(4)]
+        if None in digits:
+            return None
+        year = int("".join(str(d) for d in digits))
+        month = _cn_small_number(match.group(5)) or 0
+        day = _cn_small_number(match.group(6)) or 0
+    try:
+        return _dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+_ISO_DATE_RE = re.compile(r"((?:19|20)[0-9]{2})-([0-9]{2})-([0-9]{2})$")
+
+
+def parse_date(text: str | None) -> str | None:
+    """The first date in the text, ISO: `2021 年 7 月 20 日`, `二〇二一年七月二十日`, `2021-07-20`."""
+    if not text:
+        return None
+    iso = _ISO_DATE_RE.match(text)
+    if iso:
+        return _date_from_match(iso)
+    for match in _DATE_RE.finditer(text):
+        iso = _date_from_match(match)
+        if iso:
+            return iso
+    return None
+
+
+_TIME_RE = re.compile(r"([0-9]{1,2})[:：时]([0-9]{2})")
+
+
+def parse_datetime(text: str | None) -> str | None:
+    """`2022-08-18 09:41:07` -> `2022-08-18T09:41`; a date alone gives `2022-08-18`."""
+    if not text:
+        return None
+    folded = unicodedata.normalize("NFKC", text)
+    match = _DATE_RE.search(folded)
+    if not match:
+        return None
+    day = _date_from_match(match)
+    if day is None:
+        return None
+    clock = _TIME_RE.match(folded[match.end():].strip())
+    if clock and int(clock.group(1)) < 24 and int(clock.group(2)) < 60:
+        return f"{day}T{int(clock.group(1)):02d}:{clock.group(2)}"
+    return day
+
+
+# --- adoption classes ------------------------------------------------------------------------
+
+_CLASS_LETTER_RE = re.compile(r"(?<![A-Za-z])([A-Da-d])(?![A-Za-z])")
+_CLASS_CN = {"甲": "A", "乙": "B", "丙": "C", "丁": "D"}
+_CLASS_CN_RE = re.compile(r"([甲乙丙丁])(?:类|级|$)")
+
+
+def normalize_adoption_label(text: str | None) -> str | None:
+    """`Ａ类` -> `A类`, `B 类` -> `B类`; widths folded and spaces removed, otherwise as printed."""
+    value = scalar(text)
+    return strip_ws(unicodedata.normalize("NFKC", value)) if value else None
+
+
+def adoption_class(label: str | None) -> str | None:
+    """`A类`, `A`, `(A)` -> `A`; `甲类`..`丁类` -> A..D; anything else None."""
+    if not label:
+        return None
+    folded = unicodedata.normalize("NFKC", label)
+    match = _CLASS_LETTER_RE.search(folded)
+    if match:
+        return match.group(1).upper()
+    match = _CLASS_CN_RE.search(folded)
+    return _CLASS_CN[match.group(1)] if match else None
+
+
+# --- reply letters ---------------------------------------------------------------------------
+
+DOC_NUMBER_RE = re.compile(
+    f"[\u4e00-\u9fff]{{1,16}}[{_WS}]*[{_OPEN}][{_WS}]*(?:19|20|１９|２０)[{_DIGITS}]{{2}}[{_WS}]*[{_CLOSE}]"
+    f"[{_WS}]*第?[{_WS}]*[{_DIGITS}]+[{_WS}]*号"
+)
+
+
+_BRACKET_YEAR_RE = re.compile(f"[{_OPEN}][{_WS}]*(?:19|20|１９|２０)")
+
+
+def parse_doc_number(text: str | None) -> str | None:
+    """文号 with all whitespace removed, brackets as printed: `嵊政办函〔2021〕12 号` -> `嵊政办函〔2021〕12号`."""
+    if not text or not _BRACKET_YEAR_RE.search(text):
+        return None  # no bracketed year, no 文号: skips the costly pattern on ordinary lines
+    match = DOC_NUMBER_RE.search(text)
+    return strip_ws(match.group(0)) if match else None
