@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import expected_record, field_diffs, fixture_pages, page_bytes, page_url
+from conftest import FIXTURES, expected_record, field_diffs, fixture_pages, page_bytes, page_url
 
 from crawler.parsers import parse_detail
 from crawler.parsers.reply import parse_reply
@@ -143,3 +143,19 @@ def test_a_pointer_to_an_attachment_is_the_whole_reply():
     reply = parse_reply(["见附件"])
     assert reply.text == "见附件"
     assert (reply.title, reply.doc_number, reply.addressee, reply.signer, reply.date) == (None,) * 5
+
+
+def test_word_style_paragraphs_without_any_table():
+    """Label paragraphs whose values run on over the following paragraphs, as pasted from Word."""
+    page = (FIXTURES / "layouts" / "word-paragraphs.html").read_bytes()
+    record = parse_detail(page, "http://www.example.gov.cn/art/2023/5/6/art_1_2.html")
+    assert record.number == "0012"
+    assert record.lead_sponsors == ("郑秀兰", "许志刚")
+    assert record.content == "城区停车难问题日益突出。\n建议：一是规划建设公共停车场；二是推进错时共享停车。"
+    assert record.lead_units == ("县住房和城乡建设局",)
+    assert record.reply.title == "某县住房和城乡建设局关于对县政协十届二次会议第12号提案的答复"
+    assert (record.reply.doc_number, record.reply.addressee, record.reply.signer, record.reply.date) == (
+        "某住建函〔2023〕8号", "郑秀兰委员", "某县住房和城乡建设局", "2023-04-20")
+    assert (record.adoption_label, record.adoption_class, record.session) == ("A类", "A", "十届二次")
+    assert (record.disclosure.published_at, record.disclosure.source) == ("2023-05-06T10:20", "县住建局")
+    assert record.kind == "cppcc_proposal"

@@ -283,12 +283,38 @@ def _next_element(node: LexborNode) -> LexborNode | None:
     return sibling
 
 
+def _has_block_inside(node: LexborNode) -> bool:
+    # lexbor's node.css() also matches the node itself
+    return any(found.mem_id != node.mem_id for found in node.css(_BLOCKS))
+
+
+def _starts_with_known_label(text: str) -> bool:
+    label = _inline_label(text)
+    return label is not None or field_for_label(normalize_label(text[:30])) is not None
+
+
+def _flow(node: LexborNode, used: set[int]) -> list[str]:
+    """The paragraphs after a label paragraph, up to the next one that starts with a known label."""
+    lines: list[str] = []
+    sibling = _next_element(node)
+    while sibling is not None and sibling.tag in ("p", "div") and sibling.mem_id not in used:
+        text = sibling.text(deep=True)
+        if _starts_with_known_label(text):
+            break
+        lines.extend(block_lines(sibling))
+        used.add(sibling.mem_id)
+        sibling = _next_element(sibling)
+    return lines
+
+
 def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
-    """Label/value pairs outside tables: dl/dt/dd, `<span>领衔人：</span><div>魏巍</div>`, `<li>索引号：…</li>`.
+    """Label/value pairs outside tables: dl/dt/dd, `<span>领衔人：</span><div>魏巍</div>`, `<li>索引号：…</li>`,
+    and Word-style paragraphs (`<p>案由：…</p><p>…</p><p>答复内容：</p><p>…letter…</p>`).
 
     A label element is a leaf (no block inside) whose text is a known label, a `<dt>`, or a short
-    text ending in a colon; its value is the next element beside it. Unknown labels count only
-    in a container that also holds known ones, so that page chrome stays out.
+    text ending in a colon; its value is the element beside it, or for paragraphs every paragraph
+    up to the next labelled one. Unknown labels count only in a container that also holds known
+    ones, so that page chrome stays out.
     """
     body = tree.body
     if body is None:
@@ -305,28 +331,35 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
         label = normalize_label(text)
         field_ = field_for_label(label) if len(label) <= _MAX_LABEL else None
         colon = text.rstrip(" \t\r\n\u3000\u00a0").endswith((":", "："))
-        if (field_ or tag == "dt" or (colon and _plain_label(label))) \
-                and (tag == "dt" or node.css_first(_BLOCKS) is None):
-            value = _next_element(node)
-            if value is None or value.mem_id in used:
-                continue
-            value_text = value.text(deep=True)
-            if _LABEL_START_RE.match(value_text[:16]) or field_for_label(normalize_label(value_text[:30])):
-                value = None  # the next element is the next label: this one is printed empty
+        paragraph = tag in ("p", "div")
+        if (field_ or tag == "dt" or (colon and _plain_label(label))) and (tag == "dt" or not _has_block_inside(node)):
+            used.add(node.mem_id)
             parent = node.parent
-            container = parent if tag == "dt" or parent is None else (parent.parent or parent)
-            found.append((container.mem_id, _Pair(label, field_, value, None if value else [], weak=not field_)))
+            container = parent if tag == "dt" or paragraph or parent is None else (parent.parent or parent)
+            if paragraph:
+                lines = _flow(node, used)
+                pair = _Pair(label, field_, None, lines, weak=not field_)
+            else:
+                value = _next_element(node)
+                if value is not None and (value.mem_id in used or _starts_with_known_label(value.text(deep=True))
+                                          or _LABEL_START_RE.match(value.text(deep=True)[:16])):
+                    value = None  # the next element is the next label: this one is printed empty
+                pair = _Pair(label, field_, value, None if value is not None else [], weak=not field_)
+                if value is not None:
+                    used.add(value.mem_id)
+            found.append((container.mem_id, pair))
             if field_ and field_ not in _PUBLISH_LINE:
                 known_containers.add(container.mem_id)
-            if value is not None:
-                used.add(value.mem_id)
-            used.add(node.mem_id)
             continue
-        if node.css_first(_BLOCKS) is None:
+        if not _has_block_inside(node):
             inline = _inline_pair(node, text)
             if inline is not None:
-                found.append((node.mem_id, inline))
                 used.add(node.mem_id)
+                if paragraph:
+                    inline = _Pair(inline.label, inline.field, None, inline.lines + _flow(node, used))
+                found.append((node.parent.mem_id if node.parent is not None else 0, inline))
+                if inline.field not in _PUBLISH_LINE and node.parent is not None:
+                    known_containers.add(node.parent.mem_id)
     return [pair for container, pair in found if not pair.weak or container in known_containers]
 
 
@@ -334,7 +367,7 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
 
 _SOURCE_LABELS: dict[str, tuple[str, ...]] = {
     "published_at": ("发布时间", "发布日期"),
-    "source": ("信息来源", "文章来源"),
+    "source": ("信息来源", "文章来源", "来源"),
     "index_no": ("索引号",),
     "disclosure_category": ("组配分类",),
     "publisher": ("发布机构",),
@@ -359,7 +392,9 @@ def _source_value(markup: str, key: str) -> str | None:
         start = markup.find(label)
         while start != -1:
             match = _SOURCE_VALUE_RE.match(markup, start + len(label))
-            if match and not _in_script(markup, start):
+            # a bare 来源 counts only as a word of its own, not as the tail of 资金来源 and the like
+            own_word = len(label) > 2 or start == 0 or not "\u4e00" <= markup[start - 1] <= "\u9fff"
+            if match and own_word and not _in_script(markup, start):
                 value = match.group(2)
                 if "&" in value:
                     value = _html.unescape(value)
