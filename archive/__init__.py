@@ -1,0 +1,1 @@
+"""The archive: SQLAlchemy models, migrations, idempotent ingest, search and queries."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the archive (`proposals db upgrade`); works from an installed package."""
