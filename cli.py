@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(
@@ -42,6 +46,40 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line error on stderr and return the Exit to raise."""
     stderr.print(f"error: {message}", markup=False, style="red")
     return typer.Exit(code)
+
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", envvar="PROPOSALS_DB", show_envvar=True,
+    help="The archive: a SQLAlchemy URL (postgresql://…, sqlite:///…) or a SQLite file. Default: ./proposals.db.")]
+
+
+def open_db(db: str | None, *, create: bool = True):
+    """The archive's engine, or a one-line error: exit 2 for a missing file to read, 1 otherwise."""
+    from archive.db import ArchiveError, MissingArchive, open_archive
+
+    try:
+        return open_archive(db, create=create)
+    except MissingArchive as error:
+        raise fail(str(error), 1 if create else 2) from None
+    except ArchiveError as error:
+        raise fail(str(error), 1) from None
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Progress]:
+    """A progress bar on stderr when it is a terminal (silent otherwise)."""
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr,
+                        disable=not stderr.is_terminal, transient=False)
+    with progress:
+        progress.add_task(description, total=total, status="")
+        yield progress
+
+
+def print_summary(title: str, counts: dict[str, int], order: tuple[str, ...]) -> None:
+    parts = [f"{counts.get(name, 0)} {name}" for name in order]
+    parts += [f"{count} {name}" for name, count in counts.items() if name not in order and count]
+    stderr.print(f"{title}: " + ", ".join(parts), markup=False)
 
 
 class ParseFormat(StrEnum):
@@ -108,6 +146,158 @@ def parse_command(
         sys.stdout.write(json.dumps(record.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         print_record(record.to_dict())
+
+
+# --- import, reparse ------------------------------------------------------------------------------
+
+
+@app.command("import")
+def import_command(
+    paths: list[Path] = typer.Argument(..., help="Saved pages: files, or directories walked recursively."),
+    url: str = typer.Option(None, "--url", help="The page's URL (one file), or the base URL of a directory's "
+                                               "pages (--url https://www.haidao.example/ for a mirror of the site)."),
+    site: str = typer.Option(None, "--site", help="The site slug the pages belong to (default: by URL host)."),
+    db: DbOption = None,
+) -> None:
+    """Import saved pages into the archive, with a progress bar and a summary.
+
+    Pages already archived (the same bytes at the same URL) are not parsed again. A bad file is
+    reported and skipped; the exit code is 1 if any failed.
+
+    Example: proposals import mirror/www.haidao.example --url https://www.haidao.example/
+    """
+    from archive.importer import import_pages, page_files
+
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise fail(f"no such file or directory: {missing[0]}")
+    if url is not None and "://" not in url:
+        raise fail(f"--url needs an absolute URL, not {url}", 2)
+    files = list(page_files(paths, url))
+    engine = open_db(db)
+    with progress_bar("importing", len(files)) as progress:
+        def tick(outcome: str) -> None:
+            progress.advance(progress.task_ids[0])
+            progress.update(progress.task_ids[0], status=outcome)
+
+        try:
+            summary = import_pages(engine, files, site=site, on_page=tick)
+        except KeyboardInterrupt:
+            raise fail("interrupted: the pages imported so far are kept") from None
+    for what, why in summary.failures:
+        stderr.print(f"failed: {what}: {why}", markup=False)
+    print_summary(f"imported {summary.total} pages", summary.counts, ("new", "changed", "unchanged", "failed"))
+    if summary.counts["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command("reparse")
+def reparse_command(
+    site: str = typer.Option(None, "--site", help="Only this site's captures."),
+    db: DbOption = None,
+) -> None:
+    """Re-run the current parser over the stored captures and record what changes.
+
+    Each change a better parser makes is written as revisions, like a change on the site.
+
+    Example: proposals reparse --site haidao
+    """
+    from archive.importer import reparse, reparse_count
+
+    engine = open_db(db)
+    with progress_bar("reparsing", reparse_count(engine, site)) as progress:
+        def tick(outcome: str) -> None:
+            progress.advance(progress.task_ids[0])
+            progress.update(progress.task_ids[0], status=outcome)
+
+        try:
+            summary = reparse(engine, site, on_page=tick)
+        except KeyboardInterrupt:
+            raise fail("interrupted: the captures reparsed so far are kept") from None
+    for what, why in summary.failures:
+        stderr.print(f"failed: {what}: {why}", markup=False)
+    print_summary(f"reparsed {summary.total} captures", summary.counts, ("new", "changed", "unchanged", "failed"))
+    if summary.counts["failed"]:
+        raise typer.Exit(1)
+
+
+# --- db --------------------------------------------------------------------------------------------
+
+db_app = typer.Typer(help="The archive's schema: upgrade, current revision, drift check.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _engine_for_schema(db: str | None):
+    from archive.db import ArchiveError, make_engine, resolve_url
+
+    try:
+        return make_engine(resolve_url(db)[0])
+    except ArchiveError as error:
+        raise fail(str(error), 2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the archive or bring its schema to the newest revision.
+
+    Example: proposals db upgrade --db postgresql://user@host/proposals
+    """
+    from archive.db import current_revision, head_revision, upgrade
+
+    engine = _engine_for_schema(db)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+    except Exception as error:
+        raise fail(f"upgrade failed: {_first_line(error)}") from None
+    head = head_revision()
+    stdout.print(f"schema at {head}" + (" (was already)" if before == head else f" (was {before or 'empty'})"),
+                 markup=False)
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None) -> None:
+    """Print the archive's schema revision and whether it is the newest.
+
+    Example: proposals db current
+    """
+    from archive.db import current_revision, head_revision
+
+    engine = _engine_for_schema(db)
+    try:
+        current = current_revision(engine)
+    except Exception as error:
+        raise fail(f"cannot read the archive: {_first_line(error)}") from None
+    head = head_revision()
+    stdout.print(f"{current or 'empty'}" + (" (head)" if current == head else f" (behind: head is {head})"),
+                 markup=False)
+    if current != head:
+        raise typer.Exit(1)
+
+
+@db_app.command("check")
+def db_check(db: DbOption = None) -> None:
+    """Check that the archive's schema matches the code (no drift); exit 1 if not.
+
+    Example: proposals db check --db sqlite:///proposals.db
+    """
+    from alembic.util import AutogenerateDiffsDetected
+
+    from archive.db import check
+
+    engine = _engine_for_schema(db)
+    try:
+        check(engine)
+    except AutogenerateDiffsDetected as error:
+        raise fail(f"schema drift: {_first_line(error)}") from None
+    except Exception as error:
+        raise fail(f"cannot check the archive: {_first_line(error)}") from None
+    stdout.print("no drift: the schema matches the models", markup=False)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _record_rows(data: dict) -> list[tuple[str, str]]:
