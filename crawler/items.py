@@ -1,0 +1,25 @@
+"""What the spiders hand to the pipeline: one item per page answer (no Scrapy types inside)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .parsers import ProposalRecord
+
+RECORD, NOT_MODIFIED, BLOCKED, FAILED = "record", "not-modified", "blocked", "failed"
+
+
+@dataclass
+class PageItem:
+    kind: str                                  # record, not-modified, blocked, failed
+    site: str                                  # site slug
+    url: str
+    fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    status: int | None = None
+    body: bytes | None = field(default=None, repr=False)  # the bytes as fetched (none for 304s, failures)
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    record: ProposalRecord | None = field(default=None, repr=False)
+    reason: str | None = None                  # why blocked or failed

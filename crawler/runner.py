@@ -1,0 +1,55 @@
+"""Run a crawl in this process (Scrapy's CrawlerProcess): the sites, the archive, the settings."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from .sites import SiteConfig
+from .spiders.base import ProposalsSpider
+from .state import CrawlState
+
+
+@dataclass
+class CrawlResult:
+    counts: Counter
+    finish_reason: str
+    per_site: dict[str, Counter]
+
+    @property
+    def ok(self) -> bool:
+        return self.finish_reason == "finished" and not self.counts["failed"] and not self.counts["blocked"]
+
+
+def crawl_settings(overrides: dict[str, str] | None = None, *, db: str | None = None) -> Settings:
+    """The crawler's settings (crawler/settings.py) with the caller's overrides on top."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    if db:
+        settings.set("PROPOSALS_DB", db, priority="cmdline")
+    elif os.environ.get("PROPOSALS_DB"):
+        settings.set("PROPOSALS_DB", os.environ["PROPOSALS_DB"], priority="cmdline")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool) -> CrawlState:
+    """The crawl's state: opens (and checks) the archive before Scrapy starts."""
+    return CrawlState.open(settings.get("PROPOSALS_DB"), sites, full=full,
+                           revalidate_days=settings.getint("PROPOSALS_REVALIDATE_DAYS"))
+
+
+def run_crawl(state: CrawlState, settings: Settings) -> CrawlResult:
+    """Crawl until done (or Ctrl-C: Scrapy stops cleanly and what was fetched is archived)."""
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ProposalsSpider)
+    process.crawl(crawler, sites=[site.config for site in state.sites.values()], full=state.full, state=state)
+    process.start()
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    return CrawlResult(state.totals(), reason or "finished",
+                       {slug: Counter(site.counts) for slug, site in state.sites.items()})

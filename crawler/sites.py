@@ -1,0 +1,91 @@
+"""The site registry: a TOML file shipped with the package, plus the user's own (`--sites`, PROPOSALS_SITES).
+
+    [sites.qiandao]
+    name = "千岛县人民政府"
+    columns = ["http://127.0.0.1:8123/col/col1229511203/index.html?number=W001-002"]
+    platform = "hanweb-jpaas"   # optional: detected from the column page otherwise
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .parsers.listing import PLATFORMS
+
+ENV_VAR = "PROPOSALS_SITES"
+
+
+class SitesError(ValueError):
+    """A sites file that cannot be read or does not describe sites."""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    slug: str
+    name: str
+    columns: tuple[str, ...]
+    base_url: str | None = None
+    platform: str | None = None
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url or self.columns[0])
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def _parse(data: dict, source: str) -> dict[str, SiteConfig]:
+    sites = data.get("sites")
+    if not isinstance(sites, dict):
+        raise SitesError(f"{source}: no [sites.<slug>] tables")
+    parsed = {}
+    for slug, entry in sites.items():
+        if not isinstance(entry, dict):
+            raise SitesError(f"{source}: sites.{slug} is not a table")
+        columns = entry.get("columns")
+        if not columns or not isinstance(columns, list) or not all(isinstance(c, str) and "://" in c for c in columns):
+            raise SitesError(f"{source}: sites.{slug}.columns must be a list of absolute URLs")
+        platform = entry.get("platform")
+        if platform is not None and platform not in PLATFORMS:
+            raise SitesError(f"{source}: sites.{slug}.platform must be one of {', '.join(PLATFORMS)}")
+        parsed[slug] = SiteConfig(slug=slug, name=str(entry.get("name") or slug), columns=tuple(columns),
+                                  base_url=entry.get("base_url"), platform=platform)
+    return parsed
+
+
+def load_file(path: Path) -> dict[str, SiteConfig]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SitesError(f"no such sites file: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SitesError(f"cannot read the sites file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SitesError(f"{path} is not valid TOML: {error}") from None
+    return _parse(data, str(path))
+
+
+def builtin_sites() -> dict[str, SiteConfig]:
+    text = resources.files("crawler").joinpath("sites.toml").read_text(encoding="utf-8")
+    return _parse(tomllib.loads(text), "crawler/sites.toml")
+
+
+def registry(extra: Path | str | None = None) -> dict[str, SiteConfig]:
+    """The shipped sites, then the user's file (`extra`, else PROPOSALS_SITES) over them."""
+    sites = builtin_sites()
+    path = extra or os.environ.get(ENV_VAR)
+    if path:
+        sites.update(load_file(Path(path)))
+    return sites
+
+
+def adhoc_site(column_url: str, platform: str | None = None) -> SiteConfig:
+    """A site for one column URL given on the command line (`--url`): named after its host."""
+    parts = urlsplit(column_url)
+    host = parts.hostname or "local"
+    return SiteConfig(slug=host if parts.port is None else f"{host}:{parts.port}", name=host,
+                      columns=(column_url,), base_url=f"{parts.scheme}://{parts.netloc}", platform=platform)
