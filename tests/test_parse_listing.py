@@ -1,0 +1,105 @@
+"""Column pages and list answers of both platforms, read from the captured examples."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urlencode
+
+import pytest
+from conftest import FIXTURES, site_json
+
+from crawler.parsers.listing import (
+    JPAAS,
+    JPAGE,
+    NotAListPage,
+    detect_platform,
+    jpaas_column,
+    jpaas_list,
+    jpage_column,
+    jpage_list,
+)
+
+HAIDAO = FIXTURES / "haidao" / "examples"
+GUCHENG = FIXTURES / "gucheng" / "examples"
+
+
+def test_platforms_are_detected_from_column_pages():
+    assert detect_platform((HAIDAO / "col-1229395011-index.html").read_text(encoding="utf-8")) == JPAAS
+    assert detect_platform((FIXTURES / "shengsi/examples/col-1229123456-index.html").read_text(encoding="utf-8")) \
+        == JPAAS
+    assert detect_platform((GUCHENG / "col-40512-index.html").read_bytes().decode("gb18030")) == JPAGE
+    assert detect_platform((FIXTURES / "haidao/pages/art/2023/9/8/art_1229395011_4090552.html").read_text(
+        encoding="utf-8")) is None
+
+
+@pytest.mark.parametrize("with_number", [True, False])
+def test_jpaas_ids_come_from_the_column_page(with_number):
+    url = "https://www.haidao.example/col/col1229395011/index.html" + ("?number=W001-002" if with_number else "")
+    column = jpaas_column((HAIDAO / "col-1229395011-index.html").read_text(encoding="utf-8"), url)
+    assert column.query == {"webId": "3201", "pageId": "1229395011", "tagId": "组配分类list",
+                            "tplSetId": "aB3dEf9GhIjK1LmNoP2qR", "pageType": "column", "parseType": "bulidstatic",
+                            "editType": "null", "unitType": "ajax-xxgk"}
+    assert (column.xxgk_id, column.node_id) == ("W001-002", "11339901002610225D")
+    assert column.unit_url == "https://www.haidao.example/api-gateway/jpaas-publish-server/front/page/build/unit"
+
+
+def test_jpaas_list_request_is_the_browsers_to_the_byte():
+    column = jpaas_column((HAIDAO / "col-1229395011-index.html").read_text(encoding="utf-8"),
+                          "https://www.haidao.example/col/col1229395011/index.html?number=W001-002")
+    url = column.unit_url + "?" + urlencode(column.list_params(2, 3), quote_via=quote)
+    readme = (HAIDAO / "README.md").read_text(encoding="utf-8")
+    assert url in readme  # the example request of api-1229395011-p2.json
+
+
+def test_jpaas_list_pages_give_full_titles_absolute_urls_and_totals():
+    pages = [jpaas_list((HAIDAO / f"api-1229395011-p{n}.json").read_bytes(),
+                        "https://www.haidao.example/col/col1229395011/index.html") for n in (1, 2, 3)]
+    records = site_json("haidao")["columns"][0]["records"]
+    entries = [entry for page in pages for entry in page.entries]
+    assert [(e.url, e.title, e.date) for e in entries] == [
+        ("https://www.haidao.example" + r["path"], r["title"], r["date"]) for r in records]
+    assert {(page.total, page.page_count) for page in pages} == {(8, 3)}
+
+
+def test_a_jpaas_page_past_the_end_is_empty_with_the_true_count():
+    readme = (HAIDAO / "README.md").read_text(encoding="utf-8")
+    answer = readme.split("page 4 of column 1229395011 is exactly:\n\n```json\n", 1)[1].split("\n```", 1)[0]
+    page = jpaas_list(answer, "https://www.haidao.example/")
+    assert (page.entries, page.total, page.page_count) == ((), 8, 3)
+
+
+def test_jpage_column_gives_the_first_group_and_the_proxy_form():
+    column = jpage_column((GUCHENG / "col-40512-index.html").read_bytes().decode("gb18030"),
+                          "http://www.gucheng.example/col/col40512/index.html")
+    assert (column.per_page, column.group_size, column.total) == (2, 2, 6)
+    assert column.proxy_url == "http://www.gucheng.example/module/jpage/dataproxy.jsp"
+    assert urlencode(column.form) == ("col=1&appid=1&webid=85&path=%2F&columnid=40512&sourceContentType=1&"
+                                      "unitid=78231&webname=%E5%8F%A4%E5%9F%8E%E5%8E%BF%E4%BA%BA%E6%B0%91%E6%94%BF"
+                                      "%E5%BA%9C&permissiontype=0")
+    assert column.group_params(5) == {"startrecord": "5", "endrecord": "8", "perpage": "2"}
+    records = site_json("gucheng")["columns"][0]["records"]
+    assert [(e.url, e.title, e.date) for e in column.first_group.entries] == [
+        ("http://www.gucheng.example" + r["path"], r["title"], r["date"]) for r in records[:4]]
+
+
+def test_jpage_groups_from_dataproxy():
+    page = jpage_list((GUCHENG / "dataproxy-40512-5-8.xml").read_bytes(),
+                      "http://www.gucheng.example/module/jpage/dataproxy.jsp")
+    records = site_json("gucheng")["columns"][0]["records"]
+    assert [(e.url, e.title) for e in page.entries] == [
+        ("http://www.gucheng.example" + r["path"], r["title"]) for r in records[4:]]
+    assert (page.total, page.page_count) == (6, 3)
+
+
+@pytest.mark.parametrize("body", [b"<html>not json</html>", b'{"success":false,"data":null}', b"{}"])
+def test_answers_that_are_not_lists_are_refused(body):
+    with pytest.raises(NotAListPage):
+        jpaas_list(body, "https://x.example/")
+    with pytest.raises(NotAListPage):
+        jpage_list(body, "https://x.example/")
+
+
+def test_a_jpaas_column_page_needs_its_unitbuild_script():
+    with pytest.raises(NotAListPage):
+        jpaas_column("<html><body>nothing</body></html>", "https://x.example/col/col1/index.html")
+    assert json.loads('{"a": 1}')
