@@ -1,0 +1,262 @@
+"""Queries over the archive: filters, records, history, statistics, people and units, streaming.
+
+Every function takes the caller's session and a `Filters`; names are compared after the
+normalisation the parser applies (NFKC, whitespace removed), so 魏巍 finds `魏　巍`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+
+from crawler.parsers.text import normalize_name
+
+from .models import Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Revision, Site
+from .records import chunks, load_records
+from .search import text_filter
+
+KINDS = {"cppcc": "cppcc_proposal", "npc": "npc_suggestion"}
+CLASSES = ("A", "B", "C", "D")
+NO_CLASS = "none"
+
+
+class QueryError(ValueError):
+    """A query that cannot be asked (an unknown field, an unknown record)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Joined by AND; an empty filter keeps everything."""
+
+    text: str | None = None
+    sponsor: str | None = None
+    lead_only: bool = False
+    adoption: tuple[str, ...] = ()
+    year: tuple[int, ...] = ()
+    kind: str | None = None           # cppcc | npc (or the record's own value)
+    unit: str | None = None
+    category: str | None = None
+    status: str | None = None
+    site: str | None = None
+    since: dt.date | None = None      # published on or after
+    changed_since: dt.date | None = None
+
+
+def published_day() -> ColumnElement:
+    """The day a record was published: 发布时间, else 生成日期 (ISO text, comparable as text)."""
+    return func.coalesce(func.substr(Proposal.published_at, 1, 10), cast(Proposal.generated_on, String))
+
+
+def _sponsor_clause(name: str, lead_only: bool) -> ColumnElement[bool]:
+    people = select(ProposalSponsor.proposal_id).join(Person, Person.id == ProposalSponsor.person_id).where(
+        Person.name == normalize_name(name))
+    if lead_only:
+        people = people.where(ProposalSponsor.role == "lead")
+    return Proposal.id.in_(people)
+
+
+def _unit_clause(name: str) -> ColumnElement[bool]:
+    units = select(ProposalUnit.proposal_id).join(Organization, Organization.id == ProposalUnit.organization_id)
+    return Proposal.id.in_(units.where(Organization.name == normalize_name(name)))
+
+
+def clauses(filters: Filters, dialect: str) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if filters.text:
+        clause = text_filter(filters.text, dialect)
+        if clause is not None:
+            where.append(clause)
+    if filters.sponsor:
+        where.append(_sponsor_clause(filters.sponsor, filters.lead_only))
+    if filters.unit:
+        where.append(_unit_clause(filters.unit))
+    if filters.adoption:
+        where.append(Proposal.adoption_class.in_([c.upper() for c in filters.adoption]))
+    if filters.year:
+        where.append(Proposal.year.in_(filters.year))
+    if filters.kind:
+        where.append(Proposal.kind == KINDS.get(filters.kind, filters.kind))
+    if filters.category:
+        where.append(Proposal.category == " ".join(filters.category.split()))
+    if filters.status:
+        where.append(Proposal.implementation_status == " ".join(filters.status.split()))
+    if filters.site:
+        where.append(Proposal.site_id.in_(select(Site.id).where(Site.slug == filters.site)))
+    if filters.since:
+        where.append(published_day() >= filters.since.isoformat())
+    if filters.changed_since:
+        start = dt.datetime.combine(filters.changed_since, dt.time(), tzinfo=dt.UTC)
+        where.append(Proposal.last_changed >= start)
+    return where
+
+
+SORTS = {
+    "published": (published_day().asc(), Proposal.id.asc()),
+    "-published": (published_day().desc(), Proposal.id.desc()),
+    "year": (Proposal.year.asc(), Proposal.id.asc()),
+    "-year": (Proposal.year.desc(), Proposal.id.desc()),
+    "changed": (Proposal.last_changed.asc(), Proposal.id.asc()),
+    "-changed": (Proposal.last_changed.desc(), Proposal.id.desc()),
+    "title": (Proposal.title.asc(), Proposal.id.asc()),
+    "id": (Proposal.id.asc(),),
+    "-id": (Proposal.id.desc(),),
+}
+
+
+def select_ids(session: Session, filters: Filters, *, sort: str = "-published", limit: int | None = None,
+               offset: int = 0) -> list[int]:
+    """Ids of the matching records, in the order asked."""
+    statement: Select = select(Proposal.id).where(*clauses(filters, _dialect(session)))
+    statement = statement.order_by(*SORTS[sort]).offset(offset or None)
+    if limit:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement))
+
+
+def count(session: Session, filters: Filters) -> int:
+    return session.scalar(select(func.count(Proposal.id)).where(*clauses(filters, _dialect(session)))) or 0
+
+
+def records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The records of these ids, in that order: RECORD.md's keys plus id, site, first_seen, last_seen,
+    last_changed (ISO timestamps, UTC)."""
+    found = load_records(session, ids)
+    meta = {}
+    for chunk in chunks(list(ids), 900):
+        for row in session.execute(select(Proposal.id, Site.slug, Proposal.first_seen, Proposal.last_seen,
+                                          Proposal.last_changed).join(Site, Site.id == Proposal.site_id)
+                                   .where(Proposal.id.in_(chunk))):
+            meta[row.id] = {"id": row.id, "site": row.slug, "first_seen": _iso(row.first_seen),
+                            "last_seen": _iso(row.last_seen), "last_changed": _iso(row.last_changed)}
+    return [meta[i] | found[i] for i in ids if i in found]
+
+
+def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Every matching record, oldest id first, `batch` at a time: constant memory for any archive."""
+    where = clauses(filters, _dialect(session))
+    last = 0
+    while True:
+        ids = list(session.scalars(select(Proposal.id).where(Proposal.id > last, *where)
+                                   .order_by(Proposal.id).limit(batch)))
+        if not ids:
+            return
+        yield from records(session, ids)
+        last = ids[-1]
+        session.expunge_all()
+
+
+def history(session: Session, proposal_id: int) -> list[dict[str, Any]]:
+    """The revisions of a record, oldest first: when, which capture, field, old and new values."""
+    if session.get(Proposal, proposal_id) is None:
+        raise QueryError(f"no record with id {proposal_id}")
+    rows = session.scalars(select(Revision).where(Revision.proposal_id == proposal_id)
+                           .order_by(Revision.changed_at, Revision.id))
+    return [{"changed_at": _iso(r.changed_at), "capture_id": r.capture_id, "field": r.field,
+             "old": json.loads(r.old_value) if r.old_value is not None else None,
+             "new": json.loads(r.new_value) if r.new_value is not None else None} for r in rows]
+
+
+# --- statistics ----------------------------------------------------------------------------------------
+
+GROUPS = ("adoption_class", "year", "kind", "site", "category", "lead_unit", "sponsor", "status")
+
+
+def _group_column(field: str):
+    """(column, extra join) for a grouping field; people and units count once per record they are on."""
+    if field == "adoption_class":
+        return func.coalesce(Proposal.adoption_class, literal(NO_CLASS)), None
+    if field == "year":
+        return Proposal.year, None
+    if field == "kind":
+        return Proposal.kind, None
+    if field == "category":
+        return Proposal.category, None
+    if field == "status":
+        return Proposal.implementation_status, None
+    if field == "site":
+        return Site.slug, "site"
+    if field == "lead_unit":
+        return Organization.name, "lead_unit"
+    if field == "sponsor":
+        return Person.name, "sponsor"
+    raise QueryError(f"cannot group by {field}: choose from {', '.join(GROUPS)}")
+
+
+def stats(session: Session, filters: Filters, by: Sequence[str]) -> dict[str, Any]:
+    """Counts (and shares of the matching records) grouped by one or two fields."""
+    if not 1 <= len(by) <= 2:
+        raise QueryError("group by one or two fields")
+    columns, joins = [], []
+    for field in by:
+        column, join = _group_column(field)
+        columns.append(column.label(field))
+        if join and join not in joins:
+            joins.append(join)
+    statement = select(*columns, func.count(func.distinct(Proposal.id)).label("count")).select_from(Proposal)
+    for join in joins:
+        if join == "site":
+            statement = statement.join(Site, Site.id == Proposal.site_id)
+        elif join == "lead_unit":
+            statement = statement.join(ProposalUnit, and_(ProposalUnit.proposal_id == Proposal.id,
+                                                          ProposalUnit.role == "lead")).join(
+                Organization, Organization.id == ProposalUnit.organization_id)
+        elif join == "sponsor":
+            statement = statement.join(ProposalSponsor, ProposalSponsor.proposal_id == Proposal.id).join(
+                Person, Person.id == ProposalSponsor.person_id)
+    statement = statement.where(*clauses(filters, _dialect(session))).group_by(*columns)
+    total = count(session, filters)
+    rows = []
+    for row in session.execute(statement):
+        values = {field: row[i] for i, field in enumerate(by)}
+        rows.append(values | {"count": row.count, "share": row.count / total if total else 0.0})
+    rows.sort(key=lambda r: (-r["count"], *(_sort_key(r[f]) for f in by)))
+    return {"by": list(by), "total": total, "rows": rows}
+
+
+def _sort_key(value: Any) -> tuple:
+    return (value is None, str(value) if value is not None else "")
+
+
+def names(session: Session, filters: Filters, *, of: str, lead_only: bool = False) -> list[dict[str, Any]]:
+    """Each sponsor (of="sponsor") or unit (of="unit") of the matching records: its record count and
+    the records' adoption classes (A, B, C, D, none)."""
+    if of == "sponsor":
+        link, entity, key = ProposalSponsor, Person, ProposalSponsor.person_id
+    elif of == "unit":
+        link, entity, key = ProposalUnit, Organization, ProposalUnit.organization_id
+    else:
+        raise QueryError(f"names of sponsors or units, not {of}")
+    statement = (select(entity.name, Proposal.adoption_class, func.count(func.distinct(Proposal.id)))
+                 .select_from(link).join(entity, entity.id == key).join(Proposal, Proposal.id == link.proposal_id)
+                 .where(*clauses(filters, _dialect(session))))
+    if lead_only:
+        statement = statement.where(link.role == "lead")
+    statement = statement.group_by(entity.name, Proposal.adoption_class)
+    totals: dict[str, Counter] = defaultdict(Counter)
+    for name, klass, number in session.execute(statement):
+        totals[name][klass or NO_CLASS] += number
+    # each record has one adoption class, so the classes add up to the records of a name
+    rows = [{"name": name, "records": sum(classes.values()),
+             **{klass: classes.get(klass, 0) for klass in (*CLASSES, NO_CLASS)}} for name, classes in totals.items()]
+    rows.sort(key=lambda r: (-r["records"], r["name"]))
+    return rows
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
+
+
+__all__ = ["CLASSES", "GROUPS", "KINDS", "SORTS", "Filters", "QueryError", "clauses", "count", "history",
+           "iter_records", "names", "records", "select_ids", "stats"]

@@ -1,0 +1,160 @@
+"""The main job: `proposals crawl`, and the site registry: `proposals sites list`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .common import DbOption, RecordFormat, fail, stderr, stdout
+
+SitesOption = Annotated[Path | None, typer.Option(
+    "--sites", envvar="PROPOSALS_SITES", show_envvar=True,
+    help="Your own sites file (TOML), merged over the shipped registry.")]
+
+
+def _registry(sites_file: Path | None) -> dict:
+    from crawler.sites import SitesError, registry
+
+    try:
+        return registry(sites_file)
+    except SitesError as error:
+        raise fail(str(error), 2) from None
+
+
+def _own_sites(sites_file: Path | None) -> dict:
+    from crawler.sites import SitesError, builtin_sites, load_file
+
+    path = sites_file or os.environ.get("PROPOSALS_SITES")
+    try:
+        return load_file(Path(path)) if path else builtin_sites()
+    except SitesError as error:
+        raise fail(str(error), 2) from None
+
+
+def _overrides(values: list[str] | None) -> dict[str, str]:
+    overrides = {}
+    for value in values or []:
+        name, sep, setting = value.partition("=")
+        if not sep or not name.strip():
+            raise fail(f"--set takes NAME=VALUE, not {value}", 2)
+        overrides[name.strip()] = setting.strip()
+    return overrides
+
+
+def crawl_command(
+    sites: list[str] = typer.Argument(None, help="Slugs of registered sites (see `proposals sites list`)."),
+    all_sites: bool = typer.Option(False, "--all", help="Every site of your sites file if you give one, "
+                                                        "else every shipped site."),
+    sites_file: SitesOption = None,
+    url: list[str] = typer.Option(None, "--url", help="A column URL to crawl (repeatable), registered or not."),
+    full: bool = typer.Option(False, "--full", help="Walk every list and refetch every page."),
+    settings: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE",
+                                       help="Override a crawler setting (DOWNLOAD_DELAY=0, LOG_LEVEL=INFO …)."),
+    db: DbOption = None,
+) -> None:
+    """Crawl the proposal columns of sites into the archive, incrementally.
+
+    Lists are walked until they reach archived records; records without a final reply or status
+    are revalidated with conditional GETs. Blocked and challenge pages are reported and kept as
+    captures, never archived as records. Exit 0 when all went well, 1 when a page failed or was
+    blocked, 2 on bad usage. Ctrl-C stops cleanly and keeps what was archived.
+
+    Example: proposals crawl zhoushan    or    proposals crawl --url http://127.0.0.1:8123/col/col1229511203/index.html
+    """
+    from crawler.sites import adhoc_site
+
+    known = _registry(sites_file)
+    unknown = [slug for slug in sites or [] if slug not in known]
+    if unknown:
+        raise fail(f"unknown site: {unknown[0]} (known: {', '.join(sorted(known)) or 'none'})", 2)
+    chosen = [known[slug] for slug in dict.fromkeys(sites or [])]
+    if all_sites:  # your own file names the sites you crawl; without one, the shipped registry does
+        chosen += [site for slug, site in _own_sites(sites_file).items() if site not in chosen]
+    for column in url or []:
+        if "://" not in column:
+            raise fail(f"--url needs an absolute column URL, not {column}", 2)
+        chosen.append(adhoc_site(column))
+    if not chosen:
+        raise fail("nothing to crawl: name sites, or give --all or --url", 2)
+    overrides = {"LOG_LEVEL": "WARNING"} | _overrides(settings)
+    _crawl(chosen, overrides, db, full)
+
+
+def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool) -> None:
+    from archive.db import ArchiveError
+    from crawler.runner import crawl_settings, open_state, run_crawl
+
+    crawl_config = crawl_settings(overrides, db=db)
+    try:
+        state = open_state(chosen, crawl_config, full=full)
+    except ArchiveError as error:
+        raise fail(str(error), 1) from None
+    from rich.live import Live
+
+    with Live(get_renderable=lambda: _crawl_table(state), console=stderr, refresh_per_second=4,
+              transient=False) if stderr.is_terminal else _nothing():
+        result = run_crawl(state, crawl_config)
+    counts = result.counts
+    stderr.print(
+        f"crawled {len(result.per_site)} site{'s' if len(result.per_site) != 1 else ''}: "
+        f"{counts['listed']} listed, {counts['fetched']} fetched, {counts['not_modified']} not modified; "
+        f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged; "
+        f"{counts['blocked']} blocked, {counts['failed']} failed"
+        + ("" if result.finish_reason == "finished" else f" (stopped: {result.finish_reason})"), markup=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def _crawl_table(state) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("site", "listed", "fetched", "304", "new", "changed", "unchanged", "blocked", "failed"):
+        table.add_column(column, justify="left" if column == "site" else "right")
+    with state.lock:
+        for slug, site in state.sites.items():
+            c = site.counts
+            table.add_row(slug, *(str(c[k]) for k in ("listed", "fetched", "not_modified", "new", "changed",
+                                                        "unchanged", "blocked", "failed")))
+    return table
+
+
+sites_app = typer.Typer(help="The site registry.", no_args_is_help=True)
+
+
+@sites_app.command("list")
+def sites_list(
+    sites_file: SitesOption = None,
+    output: RecordFormat = typer.Option(RecordFormat.table, "--format", "-f", help="table or json."),
+) -> None:
+    """Show the registered sites and their columns (the shipped registry plus yours).
+
+    Example: proposals sites list --sites my-sites.toml
+    """
+    known = _registry(sites_file)
+    if output is RecordFormat.json:
+        rows = [{"slug": s.slug, "name": s.name, "platform": s.platform, "columns": list(s.columns)}
+                for s in known.values()]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    if stdout.is_terminal:
+        table = Table("slug", "name", "platform", "columns")
+        for site in known.values():
+            table.add_row(site.slug, site.name, site.platform or "detected", "\n".join(site.columns))
+        stdout.print(table)
+    else:
+        for site in known.values():
+            for column in site.columns:
+                sys.stdout.write(f"{site.slug}\t{site.name}\t{site.platform or 'detected'}\t{column}\n")
+
+
