@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from crawler.parsers.text import normalize_name
 
 from .models import Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Revision, Site
-from .records import chunks, load_records
+from .records import iso_time, load_records
 from .search import text_filter
 
 KINDS = {"cppcc": "cppcc_proposal", "npc": "npc_suggestion"}
@@ -118,7 +118,7 @@ def select_ids(session: Session, filters: Filters, *, sort: str = "-published", 
     statement = statement.order_by(*SORTS[sort]).offset(offset or None)
     if limit:
         statement = statement.limit(limit)
-    return list(session.scalars(statement))
+    return list(session.connection().execute(statement).scalars())
 
 
 def count(session: Session, filters: Filters) -> int:
@@ -128,15 +128,8 @@ def count(session: Session, filters: Filters) -> int:
 def records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
     """The records of these ids, in that order: RECORD.md's keys plus id, site, first_seen, last_seen,
     last_changed (ISO timestamps, UTC)."""
-    found = load_records(session, ids)
-    meta = {}
-    for chunk in chunks(list(ids), 900):
-        for row in session.execute(select(Proposal.id, Site.slug, Proposal.first_seen, Proposal.last_seen,
-                                          Proposal.last_changed).join(Site, Site.id == Proposal.site_id)
-                                   .where(Proposal.id.in_(chunk))):
-            meta[row.id] = {"id": row.id, "site": row.slug, "first_seen": _iso(row.first_seen),
-                            "last_seen": _iso(row.last_seen), "last_changed": _iso(row.last_changed)}
-    return [meta[i] | found[i] for i in ids if i in found]
+    found = load_records(session, ids, with_meta=True)
+    return [found[i] for i in ids if i in found]
 
 
 def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[dict[str, Any]]:
@@ -159,7 +152,7 @@ def history(session: Session, proposal_id: int) -> list[dict[str, Any]]:
         raise QueryError(f"no record with id {proposal_id}")
     rows = session.scalars(select(Revision).where(Revision.proposal_id == proposal_id)
                            .order_by(Revision.changed_at, Revision.id))
-    return [{"changed_at": _iso(r.changed_at), "capture_id": r.capture_id, "field": r.field,
+    return [{"changed_at": iso_time(r.changed_at), "capture_id": r.capture_id, "field": r.field,
              "old": json.loads(r.old_value) if r.old_value is not None else None,
              "new": json.loads(r.new_value) if r.new_value is not None else None} for r in rows]
 
@@ -252,10 +245,6 @@ def names(session: Session, filters: Filters, *, of: str, lead_only: bool = Fals
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
 
 
 __all__ = ["CLASSES", "GROUPS", "KINDS", "SORTS", "Filters", "QueryError", "clauses", "count", "history",

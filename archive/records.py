@@ -11,10 +11,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, null, select, text, union_all
 from sqlalchemy.orm import Session
 
-from .models import Attachment, ExtraField, Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Reply
+from .models import (
+    Attachment,
+    ExtraField,
+    Organization,
+    Person,
+    Proposal,
+    ProposalSponsor,
+    ProposalUnit,
+    Reply,
+    Site,
+)
 
 SCALARS = ("kind", "raw_title", "title", "number", "year", "session", "category", "content", "adoption_label",
            "adoption_class", "implementation_status", "impact_scope", "approved_by")
@@ -27,6 +37,11 @@ LISTS = ("lead_sponsors", "co_sponsors", "lead_units", "co_units", "attachments"
 RECORD_KEYS = ("url", "kind", "raw_title", "title", "number", "year", "session", "category", "lead_sponsors",
                "co_sponsors", "content", "lead_units", "co_units", "reply", "adoption_label", "adoption_class",
                "implementation_status", "impact_scope", "approved_by", "disclosure", "attachments", "extra_fields")
+
+
+def iso_time(value: dt.datetime | None) -> str | None:
+    """A UTC instant as ISO 8601 with a Z: 2026-11-26T22:27:43Z."""
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -66,37 +81,57 @@ def reply_row(proposal_id: int, reply: Mapping[str, Any] | None) -> dict[str, An
     return {"proposal_id": proposal_id, **{key: reply[key] for key in REPLY_KEYS}, "date": _date(reply["date"])}
 
 
-def load_records(session: Session, proposal_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Record dicts (RECORD.md's shape) of these proposals, read in a few set-wise queries."""
+_IDS = bindparam("ids", expanding=True)
+# Built once, and few: each statement executed costs more than the rows it brings back.
+_REPLY_COLUMNS = [getattr(Reply, key).label(f"reply_{key}") for key in REPLY_KEYS]
+_PROPOSALS = (select(Proposal.__table__, Site.slug, Reply.proposal_id.label("reply_of"), *_REPLY_COLUMNS)
+              .join(Site, Site.id == Proposal.site_id).outerjoin(Reply, Reply.proposal_id == Proposal.id)
+              .where(Proposal.id.in_(_IDS)))
+# every child row as (proposal, kind, role, position, first, second), in one statement
+_CHILDREN = union_all(
+    select(ProposalSponsor.proposal_id, literal("sponsors"), ProposalSponsor.role, ProposalSponsor.position,
+           Person.name, null()).join(Person, Person.id == ProposalSponsor.person_id)
+    .where(ProposalSponsor.proposal_id.in_(_IDS)),
+    select(ProposalUnit.proposal_id, literal("units"), ProposalUnit.role, ProposalUnit.position,
+           Organization.name, null()).join(Organization, Organization.id == ProposalUnit.organization_id)
+    .where(ProposalUnit.proposal_id.in_(_IDS)),
+    select(Attachment.proposal_id, literal("attachment"), null(), Attachment.position, Attachment.url,
+           Attachment.name).where(Attachment.proposal_id.in_(_IDS)),
+    select(ExtraField.proposal_id, literal("extra"), null(), ExtraField.position, ExtraField.label,
+           ExtraField.value).where(ExtraField.proposal_id.in_(_IDS)),
+).order_by(text("1, 2, 3, 4"))
+
+
+def load_records(session: Session, proposal_ids: Iterable[int], *,
+                 with_meta: bool = False) -> dict[int, dict[str, Any]]:
+    """Record dicts (RECORD.md's shape) of these proposals, read in two set-wise queries.
+
+    `with_meta`: the archive's keys first (id, site, first_seen, last_seen, last_changed)."""
     ids = list(proposal_ids)
     if not ids:
         return {}
     records: dict[int, dict[str, Any]] = {}
+    connection = session.connection()  # Core statements: no ORM work on the way
     for chunk in chunks(ids, 900):
-        for proposal in session.execute(select(Proposal.__table__).where(Proposal.id.in_(chunk))).mappings():
-            records[proposal["id"]] = _record_from_row(proposal)
-        for row in session.execute(
-                select(ProposalSponsor.proposal_id, ProposalSponsor.role, Person.name)
-                .join(Person, Person.id == ProposalSponsor.person_id)
-                .where(ProposalSponsor.proposal_id.in_(chunk))
-                .order_by(ProposalSponsor.proposal_id, ProposalSponsor.role, ProposalSponsor.position)):
-            records[row.proposal_id][f"{row.role}_sponsors"].append(row.name)
-        for row in session.execute(
-                select(ProposalUnit.proposal_id, ProposalUnit.role, Organization.name)
-                .join(Organization, Organization.id == ProposalUnit.organization_id)
-                .where(ProposalUnit.proposal_id.in_(chunk))
-                .order_by(ProposalUnit.proposal_id, ProposalUnit.role, ProposalUnit.position)):
-            records[row.proposal_id][f"{row.role}_units"].append(row.name)
-        for row in session.execute(select(Reply.__table__).where(Reply.proposal_id.in_(chunk))).mappings():
-            records[row["proposal_id"]]["reply"] = {key: row[key] for key in REPLY_KEYS} | {"date": _iso(row["date"])}
-        for row in session.execute(select(Attachment.proposal_id, Attachment.url, Attachment.name)
-                                   .where(Attachment.proposal_id.in_(chunk))
-                                   .order_by(Attachment.proposal_id, Attachment.position)):
-            records[row.proposal_id]["attachments"].append({"url": row.url, "name": row.name})
-        for row in session.execute(select(ExtraField.proposal_id, ExtraField.label, ExtraField.value)
-                                   .where(ExtraField.proposal_id.in_(chunk))
-                                   .order_by(ExtraField.proposal_id, ExtraField.position)):
-            records[row.proposal_id]["extra_fields"][row.label] = row.value
+        params = {"ids": chunk}
+        for row in connection.execute(_PROPOSALS, params).mappings():
+            record = _record_from_row(row)
+            if row["reply_of"] is not None:
+                record["reply"] = {key: row[f"reply_{key}"] for key in REPLY_KEYS} | {
+                    "date": _iso(row["reply_date"])}
+            if with_meta:
+                record = {"id": row["id"], "site": row["slug"], "first_seen": iso_time(row["first_seen"]),
+                          "last_seen": iso_time(row["last_seen"]),
+                          "last_changed": iso_time(row["last_changed"])} | record
+            records[row["id"]] = record
+        for proposal_id, kind, role, _position, first, second in connection.execute(_CHILDREN, params):
+            record = records[proposal_id]
+            if kind == "attachment":
+                record["attachments"].append({"url": first, "name": second})
+            elif kind == "extra":
+                record["extra_fields"][first] = second
+            else:
+                record[f"{role}_{kind}"].append(first)
     return records
 
 

@@ -1,0 +1,177 @@
+"""Typical queries on an archive of 100,000 records, against the same queries hand-written for sqlite3.
+
+    python bench/query.py [--records 100000] [--repeat 21]
+
+The archive is filled with copies of the fixture pages (varied URLs, titles, numbers, sponsors) by
+the bare loader of bench/ingest.py. Each query is asked the way `proposals query -f json` asks it
+(archive.query: the ids of the first 50 matches, newest first, then their whole records) and the
+way `proposals stats` does; the floor asks the very same SQL by hand through `sqlite3` and builds
+the same records from the rows. Medians of `--repeat` runs each, alternating. Target: every query
+under 100 ms and within 2x of its floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from ingest import Floor, build, fresh_archive  # noqa: E402
+
+from archive.db import make_engine, session_factory  # noqa: E402
+from archive.query import Filters, records, select_ids, stats  # noqa: E402
+
+LIMIT = 50
+ORDER = "ORDER BY coalesce(substr(p.published_at, 1, 10), p.generated_on) DESC, p.id DESC"
+
+
+def fill(directory: Path, count: int) -> Path:
+    engine, site_id = fresh_archive(directory, "query.db")
+    engine.dispose()
+    floor = Floor(directory / "query.db", site_id)
+    for offset in range(0, count, 2000):
+        floor.write(floor.rows(build(min(2000, count - offset), site_id, offset)))
+    floor.close()
+    return directory / "query.db"
+
+
+# --- the floor: the same SQL, by hand ------------------------------------------------------------------
+
+def _records_by_hand(connection: sqlite3.Connection, ids: list[int]) -> list[dict]:
+    """What archive.query.records returns, from hand-written SQL: the proposal rows and their children."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    found = {}
+    columns = [c[1] for c in connection.execute("PRAGMA table_info(proposal)")]
+    for row in connection.execute(f"SELECT p.*, s.slug FROM proposal p JOIN site s ON s.id = p.site_id "
+                                  f"WHERE p.id IN ({marks})", ids):
+        record = dict(zip([*columns, "site"], row, strict=True))
+        record.update(lead_sponsors=[], co_sponsors=[], lead_units=[], co_units=[], attachments=[],
+                      extra_fields={}, reply=None)
+        found[record["id"]] = record
+    for pid, role, name in connection.execute(
+            f"SELECT ps.proposal_id, ps.role, pe.name FROM proposal_sponsor ps JOIN person pe ON pe.id = ps.person_id "
+            f"WHERE ps.proposal_id IN ({marks}) ORDER BY ps.proposal_id, ps.role, ps.position", ids):
+        found[pid][f"{role}_sponsors"].append(name)
+    for pid, role, name in connection.execute(
+            f"SELECT pu.proposal_id, pu.role, o.name FROM proposal_unit pu JOIN organization o "
+            f"ON o.id = pu.organization_id WHERE pu.proposal_id IN ({marks}) "
+            f"ORDER BY pu.proposal_id, pu.role, pu.position", ids):
+        found[pid][f"{role}_units"].append(name)
+    for row in connection.execute(f"SELECT proposal_id, text, title, doc_number, addressee, signer, date "
+                                  f"FROM reply WHERE proposal_id IN ({marks})", ids):
+        found[row[0]]["reply"] = dict(zip(("text", "title", "doc_number", "addressee", "signer", "date"), row[1:],
+                                          strict=True))
+    for pid, url, name in connection.execute(f"SELECT proposal_id, url, name FROM attachment "
+                                             f"WHERE proposal_id IN ({marks}) ORDER BY proposal_id, position", ids):
+        found[pid]["attachments"].append({"url": url, "name": name})
+    for pid, label, value in connection.execute(f"SELECT proposal_id, label, value FROM extra_field "
+                                                f"WHERE proposal_id IN ({marks}) ORDER BY proposal_id, position",
+                                                ids):
+        found[pid]["extra_fields"][label] = value
+    return [found[i] for i in ids]
+
+
+def floor_sponsor(connection, name):
+    ids = [r[0] for r in connection.execute(
+        f"SELECT p.id FROM proposal p WHERE p.id IN (SELECT ps.proposal_id FROM proposal_sponsor ps "
+        f"JOIN person pe ON pe.id = ps.person_id WHERE pe.name = ?) {ORDER} LIMIT {LIMIT}", (name,))]
+    return _records_by_hand(connection, ids)
+
+
+def floor_class_year(connection, klass, year):
+    ids = [r[0] for r in connection.execute(
+        f"SELECT p.id FROM proposal p WHERE p.adoption_class = ? AND p.year = ? {ORDER} LIMIT {LIMIT}",
+        (klass, year))]
+    return _records_by_hand(connection, ids)
+
+
+def floor_text(connection, term):
+    ids = [r[0] for r in connection.execute(
+        f"SELECT p.id FROM proposal p WHERE p.id IN (SELECT rowid FROM proposal_fts WHERE proposal_fts MATCH ?) "
+        f"{ORDER} LIMIT {LIMIT}", (f'"{term}"',))]
+    return _records_by_hand(connection, ids)
+
+
+def floor_stats(connection):
+    rows = connection.execute("SELECT coalesce(adoption_class, 'none'), year, count(DISTINCT id) FROM proposal "
+                              "GROUP BY coalesce(adoption_class, 'none'), year").fetchall()
+    total = connection.execute("SELECT count(id) FROM proposal").fetchone()[0]
+    table = defaultdict(int)
+    for klass, year, number in rows:
+        table[(klass, year)] = number
+    return {"total": total, "rows": [{"adoption_class": k, "year": y, "count": n, "share": n / total}
+                                     for (k, y), n in table.items()]}
+
+
+# --- ours ------------------------------------------------------------------------------------------------
+
+def ours_query(session, filters):
+    return records(session, select_ids(session, filters, limit=LIMIT))
+
+
+def ours_stats(session):
+    return stats(session, Filters(), ["adoption_class", "year"])
+
+
+def median_ms(fn, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=21)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
+        path = fill(Path(tmp), args.records)
+        connection = sqlite3.connect(path)
+        engine = make_engine(f"sqlite:///{path}")
+        # the sponsor with the most records: what an analyst asks about first
+        sponsor = connection.execute("SELECT pe.name FROM person pe JOIN proposal_sponsor ps ON ps.person_id = pe.id "
+                                     "GROUP BY pe.id ORDER BY count(*) DESC, pe.id LIMIT 1").fetchone()[0]
+        cases = [
+            (f"sponsor {sponsor}", Filters(sponsor=sponsor), lambda: floor_sponsor(connection, sponsor)),
+            ("adoption B + year 2023", Filters(adoption=("B",), year=(2023,)),
+             lambda: floor_class_year(connection, "B", 2023)),
+            ("text 养老保障", Filters(text="养老保障"), lambda: floor_text(connection, "养老保障")),
+            ("text 海水淡化", Filters(text="海水淡化"), lambda: floor_text(connection, "海水淡化")),
+        ]
+        print(f"queries on an archive of {args.records} records (SQLite), median of {args.repeat} runs, "
+              f"the first {LIMIT} records with all their fields")
+        print(f"{'query':32s}{'ours ms':>10s}{'floor ms':>10s}{'ratio':>8s}")
+        worst_ratio, worst_ms = 0.0, 0.0
+        with session_factory(engine)() as session:
+            for name, filters, floor in cases:
+                ours = median_ms(lambda f=filters: ours_query(session, f), args.repeat)
+                base = median_ms(floor, args.repeat)
+                worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
+                print(f"{name:32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}")
+            ours = median_ms(lambda: ours_stats(session), args.repeat)
+            base = median_ms(lambda: floor_stats(connection), args.repeat)
+            worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
+            print(f"{'stats by adoption_class, year':32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}")
+        print(f"slowest: {worst_ms:.1f} ms (target < 100 ms); largest ratio: {worst_ratio:.2f}x (target <= 2x)")
+        engine.dispose()
+        connection.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
