@@ -159,3 +159,12 @@ def test_word_style_paragraphs_without_any_table():
     assert (record.adoption_label, record.adoption_class, record.session) == ("A类", "A", "十届二次")
     assert (record.disclosure.published_at, record.disclosure.source) == ("2023-05-06T10:20", "县住建局")
     assert record.kind == "cppcc_proposal"
+
+
+def test_zero_width_characters_and_entities_in_cells():
+    rel = "art/2023/9/8/art_1229395011_4090552.html"
+    page = page_bytes("haidao", rel).decode().replace("王　伟", "王\u200b伟&nbsp;").replace(
+        '<td class="value">落实中</td>', '<td class="value">&#33853;实中\ufeff</td>')
+    record = parse_detail(page.encode(), page_url("haidao", rel))
+    assert record.lead_sponsors == ("王伟",)
+    assert record.implementation_status == "落实中"

@@ -21,6 +21,7 @@ from .labels import META_FALLBACKS, RECORD_FIELDS, field_for_label
 from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, Reply
 from .reply import is_letter_title, parse_reply
 from .text import (
+    ZERO_WIDTH,
     adoption_class,
     clean_inline,
     derive_year,
@@ -51,16 +52,17 @@ def block_lines(node: LexborNode) -> list[str]:
     """The element's text, one line per `<p>`/`<div>`/`<br>`…; inline tags do not break lines."""
     markup = node.html or ""
     inner = markup[markup.find(">") + 1: markup.rfind("<")]
-    if "<" not in inner:  # a plain cell: one line
-        text = clean_inline(_html.unescape(inner) if "&" in inner else inner)
-        return [text] if text else []
-    if "<!--" in inner or "<script" in inner or "<style" in inner or "<template" in inner \
-            or "<noscript" in inner or "<select" in inner or "<textarea" in inner:
-        inner = _DROP_RE.sub("", inner)
-    inner = _TAG_RE.sub("", _BREAK_RE.sub(_LINE + "<", inner))
+    if "<" in inner:
+        if "<!--" in inner or "<script" in inner or "<style" in inner or "<template" in inner \
+                or "<noscript" in inner or "<select" in inner or "<textarea" in inner:
+            inner = _DROP_RE.sub("", inner)
+        inner = _TAG_RE.sub("", _BREAK_RE.sub(_LINE + "<", inner))
     if "&" in inner:
         inner = _html.unescape(inner)
-    return [line for line in (clean_inline(raw) for raw in inner.split(_LINE)) if line]
+    if "\u200b" in inner or "\ufeff" in inner or "\u200c" in inner or "\u200d" in inner or "\u2060" in inner:
+        inner = inner.translate(ZERO_WIDTH)
+    # split() without arguments splits on every kind of whitespace (U+3000 and NBSP included)
+    return [line for line in (" ".join(raw.split()) for raw in inner.split(_LINE)) if line]
 
 
 # --- label/value pairs ------------------------------------------------------------------------
@@ -73,20 +75,26 @@ _INLINE_RE = re.compile(r"^([^:：]{1,20})[:：][\s\u3000\u00a0]*(.*)$", re.S)
 class _Pair:
     """A label and its value element; the value's lines are read when first asked for."""
 
-    __slots__ = ("_lines", "field", "label", "node", "weak")
+    __slots__ = ("_lines", "field", "inline", "label", "node", "weak")
 
     def __init__(self, label: str, field_: str | None, node: LexborNode | None,
-                 lines: list[str] | None = None, *, weak: bool = False) -> None:
+                 lines: list[str] | None = None, *, weak: bool = False, inline: bool = False) -> None:
         self.label = label        # normalised label
         self.field = field_       # the record field it feeds, None for extra_fields
         self.node = node          # the value element
         self._lines = lines
         self.weak = weak          # an unknown label printed without a colon: kept only in record tables
+        self.inline = inline      # the node holds `label：value`: the label is cut off the first line
 
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = block_lines(self.node) if self.node is not None else []
+            lines = block_lines(self.node) if self.node is not None else []
+            if self.inline and lines:
+                match = _INLINE_RE.match(lines[0])
+                head = [match.group(2)] if match and match.group(2).strip() else []
+                lines = head + lines[1:] if match else lines
+            self._lines = lines
         return self._lines
 
 
@@ -128,17 +136,12 @@ def _inline_label(text: str, *, known_only: bool = True) -> tuple[str, str | Non
 
 
 def _inline_pair(node: LexborNode, text: str, *, known_only: bool = True) -> _Pair | None:
-    """`<td>索引号：001008…</td>`: a label and its value in one element."""
-    if _inline_label(text, known_only=known_only) is None or node.css_first("table") is not None:
+    """`<td>索引号：001008…</td>`: a label and its value in one element (the value read when needed)."""
+    found = _inline_label(text, known_only=known_only)
+    if found is None or node.css_first("table") is not None:
         return None
-    lines = block_lines(node)
-    match = _INLINE_RE.match(lines[0]) if lines else None
-    if not match:
-        return None
-    label = normalize_label(match.group(1))
-    field_ = field_for_label(label)
-    value = [match.group(2)] if match.group(2).strip() else []
-    return _Pair(label, field_, node, value + lines[1:], weak=field_ is None)
+    label, field_ = found
+    return _Pair(label, field_, node, weak=field_ is None, inline=True)
 
 
 def _inside(node: LexborNode, ids: set[int]) -> bool:

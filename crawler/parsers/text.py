@@ -20,7 +20,8 @@ PLACEHOLDERS = frozenset({"请选择", "无", "暂无", "/", "／", "—", "-", 
 _DASHES_RE = re.compile(r"^[-—–―－/／\\]+$")
 
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), " ")
+# zero-width characters editors leave in pages, mapped to spaces that split() then folds away
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), " ")
 
 
 def clean_inline(text: str | None) -> str:
@@ -28,7 +29,7 @@ def clean_inline(text: str | None) -> str:
     if not text:
         return ""
     if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
-        text = text.translate(_ZERO_WIDTH)
+        text = text.translate(ZERO_WIDTH)
     return " ".join(text.split())
 
 
