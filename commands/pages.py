@@ -76,11 +76,7 @@ def import_command(
             summary = import_pages(engine, files, site=site, on_page=tick)
         except KeyboardInterrupt:
             raise fail("interrupted: the pages imported so far are kept") from None
-    for what, why in summary.failures:
-        stderr.print(f"failed: {what}: {why}", markup=False)
-    print_summary(f"imported {summary.total} pages", summary.counts, ("new", "changed", "unchanged", "failed"))
-    if summary.counts["failed"]:
-        raise typer.Exit(1)
+    _report(summary, f"imported {summary.total} pages")
 
 
 def reparse_command(
@@ -101,8 +97,13 @@ def reparse_command(
             summary = reparse(engine, site, on_page=tick)
         except KeyboardInterrupt:
             raise fail("interrupted: the captures reparsed so far are kept") from None
+    _report(summary, f"reparsed {summary.total} captures")
+
+
+def _report(summary, title: str) -> None:
+    """Each failure on a line, then the counts; exit 1 if anything failed."""
     for what, why in summary.failures:
         stderr.print(f"failed: {what}: {why}", markup=False)
-    print_summary(f"reparsed {summary.total} captures", summary.counts, ("new", "changed", "unchanged", "failed"))
+    print_summary(title, summary.counts, ("new", "changed", "unchanged", "failed"))
     if summary.counts["failed"]:
         raise typer.Exit(1)

@@ -16,7 +16,7 @@ from scrapy.http import Response
 
 from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, PageItem
 from ..parsers import NotAProposalPage, parse_detail
-from ..parsers.listing import JPAAS, JPAGE, ListEntry, NotAListPage, detect_platform
+from ..parsers.listing import JPAAS, JPAGE, ListEntry, ListPage, NotAListPage, detect_platform
 from ..sites import SiteConfig, adhoc_site, registry
 from ..state import CrawlState
 
@@ -95,6 +95,18 @@ class ProposalsSpider(scrapy.Spider):
                 walk.known_streak += 1
         overlap = self.settings.getint("PROPOSALS_LIST_OVERLAP")
         return requests, self.state.full or walk.known_streak < overlap
+
+    def walk_list(self, response: Response, read) -> tuple[ListPage | None, list[Any], bool]:
+        """A list answer read by `read`: (the list, its detail requests or an item saying why there is
+        no list, whether the walk goes on)."""
+        if response.meta.get("blocked"):
+            return None, [self.page_item(response, BLOCKED, reason=response.meta["blocked"])], False
+        try:
+            listing = read(response.body, response.url)
+        except NotAListPage as error:
+            return None, [self.page_item(response, FAILED, reason=str(error))], False
+        requests, keep_going = self.follow(response.meta["walk"], listing.entries)
+        return listing, requests, keep_going and bool(listing.entries)
 
     def list_request(self, response: Response, url: str, callback, *, method: str = "GET",
                      formdata: dict[str, str] | None = None, **cb_kwargs: Any) -> scrapy.Request:

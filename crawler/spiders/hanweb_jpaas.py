@@ -8,8 +8,7 @@ from urllib.parse import quote, urlencode
 
 from scrapy.http import Response
 
-from ..items import BLOCKED, FAILED
-from ..parsers.listing import JPAAS, JpaasColumn, NotAListPage, jpaas_column, jpaas_list
+from ..parsers.listing import JPAAS, JpaasColumn, jpaas_column, jpaas_list
 from .base import ProposalsSpider
 
 
@@ -26,18 +25,9 @@ def _page_request(spider: ProposalsSpider, response: Response, column: JpaasColu
 
 
 def parse_list(response: Response, column: JpaasColumn, page_no: int, spider: ProposalsSpider) -> Iterator[Any]:
-    if response.meta.get("blocked"):
-        yield spider.page_item(response, BLOCKED, reason=response.meta["blocked"])
-        return
-    try:
-        listing = jpaas_list(response.body, response.url)
-    except NotAListPage as error:
-        yield spider.page_item(response, FAILED, reason=str(error))
-        return
-    requests, keep_going = spider.follow(response.meta["walk"], listing.entries)
-    yield from requests
-    more = page_no < (listing.page_count or 0) if listing.page_count is not None else bool(listing.entries)
-    if keep_going and listing.entries and more:
+    listing, output, keep_going = spider.walk_list(response, jpaas_list)
+    yield from output
+    if keep_going and (listing.page_count is None or page_no < listing.page_count):
         yield _page_request(spider, response, column, page_no + 1)
 
 

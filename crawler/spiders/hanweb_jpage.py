@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 
 from scrapy.http import Response
 
-from ..items import BLOCKED, FAILED
-from ..parsers.listing import JPAGE, JpageColumn, NotAListPage, jpage_column, jpage_list
+from ..parsers.listing import JPAGE, JpageColumn, jpage_column, jpage_list
 from .base import ProposalsSpider
 
 
@@ -30,20 +29,14 @@ def _group_request(spider: ProposalsSpider, response: Response, column: JpageCol
 
 
 def parse_group(response: Response, column: JpageColumn, start: int, spider: ProposalsSpider) -> Iterator[Any]:
-    if response.meta.get("blocked"):
-        yield spider.page_item(response, BLOCKED, reason=response.meta["blocked"])
+    listing, output, keep_going = spider.walk_list(response, jpage_list)
+    yield from output
+    if not keep_going:
         return
-    try:
-        listing = jpage_list(response.body, response.url)
-    except NotAListPage as error:
-        yield spider.page_item(response, FAILED, reason=str(error))
-        return
-    requests, keep_going = spider.follow(response.meta["walk"], listing.entries)
-    yield from requests
     total = listing.total if listing.total is not None else column.total
     following = start + column.group_records
     # <nextgroup> is printed even after the last group: the total decides
-    if keep_going and listing.entries and total is not None and following <= total:
+    if total is not None and following <= total:
         yield _group_request(spider, response, column, following)
 
 
