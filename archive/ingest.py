@@ -102,16 +102,18 @@ def ensure_site(session: Session, slug: str, *, name: str | None = None, base_ur
 
 
 def site_for_url(session: Session, url: str, slug: str | None = None) -> Site:
-    """The site a page belongs to: the given slug, else the registered site of its host, else its host."""
+    """The site a page belongs to: the given slug, else the archived site of its host (and port),
+    else a new site named after them."""
     if slug:
         return ensure_site(session, slug)
-    parts = urlsplit(url)
-    host = parts.hostname or "local"
+    netloc = urlsplit(url).netloc.lower()
+    if not netloc:
+        return ensure_site(session, "local")
     for site in session.scalars(select(Site).where(Site.base_url.is_not(None))):
-        if urlsplit(site.base_url).hostname == host:
+        if urlsplit(site.base_url).netloc.lower() == netloc:
             return site
-    base = f"{parts.scheme}://{parts.netloc}" if parts.hostname else None
-    return ensure_site(session, host, base_url=base)
+    parts = urlsplit(url)
+    return ensure_site(session, netloc, base_url=f"{parts.scheme}://{parts.netloc}")
 
 
 # --- captures --------------------------------------------------------------------------------------

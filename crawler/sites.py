@@ -31,6 +31,7 @@ class SiteConfig:
     columns: tuple[str, ...]
     base_url: str | None = None
     platform: str | None = None
+    adhoc: bool = False  # from --url: belongs to whichever archived site has its host
 
     @property
     def origin(self) -> str:
@@ -86,6 +87,5 @@ def registry(extra: Path | str | None = None) -> dict[str, SiteConfig]:
 def adhoc_site(column_url: str, platform: str | None = None) -> SiteConfig:
     """A site for one column URL given on the command line (`--url`): named after its host."""
     parts = urlsplit(column_url)
-    host = parts.hostname or "local"
-    return SiteConfig(slug=host if parts.port is None else f"{host}:{parts.port}", name=host,
-                      columns=(column_url,), base_url=f"{parts.scheme}://{parts.netloc}", platform=platform)
+    return SiteConfig(slug=parts.netloc.lower() or "local", name=parts.hostname or "local", columns=(column_url,),
+                      base_url=f"{parts.scheme}://{parts.netloc}", platform=platform, adhoc=True)

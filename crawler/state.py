@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 
 from archive.crawls import KnownPage, finish_run, known_pages, start_run
 from archive.db import open_archive, session_factory
-from archive.ingest import ensure_site
+from archive.ingest import ensure_site, site_for_url
 
 from .sites import SiteConfig
 
@@ -44,13 +44,19 @@ class CrawlState:
     def open(cls, db: str | None, sites: list[SiteConfig], *, full: bool, revalidate_days: int) -> CrawlState:
         engine = open_archive(db)
         now = dt.datetime.now(dt.UTC)
-        states = {}
+        states: dict[str, SiteState] = {}
         with session_factory(engine)() as session, session.begin():
             for config in sites:
-                site = ensure_site(session, config.slug, name=config.name, base_url=config.origin,
-                                   platform=config.platform)
-                states[config.slug] = SiteState(config, site.id, start_run(session, site.id, full=full, started_at=now),
-                                                known_pages(session, site.id))
+                site = site_for_url(session, config.origin) if config.adhoc else ensure_site(
+                    session, config.slug, name=config.name, base_url=config.origin, platform=config.platform)
+                if site.slug in states:  # a column URL of a site already in this crawl joins it
+                    known = states[site.slug]
+                    columns = tuple(dict.fromkeys(known.config.columns + config.columns))
+                    known.config = replace(known.config, columns=columns)
+                    continue
+                config = replace(config, slug=site.slug, adhoc=False)
+                states[site.slug] = SiteState(config, site.id, start_run(session, site.id, full=full, started_at=now),
+                                              known_pages(session, site.id))
         return cls(engine, states, full, revalidate_days, now)
 
     def count(self, slug: str, name: str, amount: int = 1) -> None:

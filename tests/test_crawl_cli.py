@@ -115,3 +115,18 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_archived(tmp_path):
         run = session.scalars(select(CrawlRun)).one()
         assert run.status == "interrupted" and run.finished_at is not None
         assert run.new == session.query(Proposal).count() == len(records)
+
+
+def test_a_column_url_of_an_archived_site_joins_that_site(tmp_path):
+    from archive.models import Site
+
+    with Replica(FIXTURES / "shengsi") as replica:
+        crawl = Crawl(tmp_path, {"shengsi": replica})
+        assert crawl.run().returncode == 0
+        sets = [x for k, v in FAST.items() for x in ("--set", f"{k}={v}")]
+        result = proposals("crawl", "--url", replica.column_urls[0], "--db", str(crawl.db), *sets)
+        assert result.returncode == 0, result.stderr
+        assert "0 new" in result.stderr
+    with session_factory(crawl.engine())() as session:
+        assert session.scalars(select(Site.slug)).all() == ["shengsi"]
+        assert len(session.scalars(select(CrawlRun)).all()) == 2
