@@ -27,7 +27,8 @@ def test_labels_lose_whitespace_and_colon(raw, label):
     ("答复意见", "reply"), ("答复内容", "reply"), ("办理答复", "reply"), ("复文正文", "reply"),
     ("采纳情况", "adoption"), ("办理结果", "adoption"), ("答复类型", "adoption"),
     ("落实情况", "implementation_status"), ("影响范围", "impact_scope"), ("审核通过单位", "approved_by"),
-    ("附议人（联名人）", "co_sponsors"), ("主题分类", None), ("代表团", None), ("网站标识码", None),
+    ("附议人（联名人）", "co_sponsors"), ("一、领衔人", "lead_sponsors"), ("（二）附议人", "co_sponsors"),
+    ("3.答复意见", "reply"), ("主题分类", None), ("代表团", None), ("网站标识码", None),
 ])
 def test_label_synonyms(label, field):
     assert field_for_label(label) == field

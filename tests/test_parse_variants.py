@@ -168,3 +168,14 @@ def test_zero_width_characters_and_entities_in_cells():
     record = parse_detail(page.encode(), page_url("haidao", rel))
     assert record.lead_sponsors == ("王伟",)
     assert record.implementation_status == "落实中"
+
+
+def test_a_seal_line_between_signer_and_date():
+    reply = parse_reply(["关于第3号提案的答复", "张三委员：", "已办理。", "县交通运输局", "（盖章）", "2021年7月20日"])
+    assert (reply.signer, reply.date) == ("县交通运输局", "2021-07-20")
+
+
+def test_a_doc_number_printed_at_the_foot():
+    reply = parse_reply(["关于市十六届人大一次会议第123号建议的答复", "赵六代表：", "已办理。", "舟山市海洋与渔业局",
+                         "2022年5月30日", "（舟海渔建〔2022〕5号）"])
+    assert (reply.doc_number, reply.signer, reply.date) == ("舟海渔建〔2022〕5号", "舟山市海洋与渔业局", "2022-05-30")

@@ -63,11 +63,15 @@ META_FALLBACKS: dict[str, str] = {
 }
 
 _BRACKETED_TAIL_RE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
+# 一、领衔人  1.领衔人  （一）领衔人  ①领衔人
+_NUMBERED_HEAD_RE = re.compile(r"^(?:[(（]?[一二三四五六七八九十0-9]{1,3}[)）、.．]|[①-⑳])")
 
 
 def field_for_label(label: str) -> str | None:
-    """The field a normalised label feeds; `附议人（联名人）` falls back to `附议人`."""
+    """The field a normalised label feeds; `附议人（联名人）` and `一、领衔人` fall back to the plain label."""
     field = LABEL_TO_FIELD.get(label)
     if field is None and label.endswith((")", "）", "]", "】")):
         field = LABEL_TO_FIELD.get(_BRACKETED_TAIL_RE.sub("", label))
+    if field is None and _NUMBERED_HEAD_RE.match(label):
+        field = field_for_label(_NUMBERED_HEAD_RE.sub("", label, count=1))
     return field

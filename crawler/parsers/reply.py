@@ -21,7 +21,7 @@ _SALUTATION_RE = re.compile(
 # Lines that may stand between the signer and the date, or after the date, and are never the signer.
 _NOT_SIGNER_RE = re.compile(
     r"^[（(]?(?:联系人|联\s*系\s*人|联系电话|联系方式|联系单位|联系地址|电话|手机|传真|邮编|邮箱|地址|抄送|抄报|"
-    r"附件|签发人|承办人|经办人|办理人|此件|此页|（此件|公开属性|公开方式)")
+    r"附件|签发人|承办人|经办人|办理人|此件|此页|（此件|公开属性|公开方式|盖章|公章|印章|签章)")
 _DATE_LINE_RE = re.compile(
     f"^(?P<pre>.*?)[{_WS}]*(?P<date>{DATE_PATTERN})[{_WS}]*(?P<post>[（(][^）)]*[）)])?[{_WS}]*$")
 _SENTENCE_PUNCT_RE = re.compile(r"[。，,；;：:！!？?]")
@@ -35,10 +35,13 @@ def parse_reply(lines: list[str]) -> Reply | None:
     salutation_at, addressee = _extract_addressee(lines)
     head = lines[:salutation_at] if salutation_at is not None else lines[:3]
     date_at, date, signer_inline = _extract_date(lines)
+    # the 文号 heads the letter; some print it at the foot instead, after the date
+    doc_number = _extract_doc_number(lines[:salutation_at] if salutation_at is not None else lines[:5]) or (
+        _extract_doc_number(lines[date_at + 1:]) if date_at is not None else None)
     return Reply(
         text="\n".join(lines),
         title=_extract_title(head),
-        doc_number=_extract_doc_number(lines[:salutation_at] if salutation_at is not None else lines[:5]),
+        doc_number=doc_number,
         addressee=addressee,
         signer=signer_inline or _extract_signer(lines, date_at),
         date=date,
