@@ -4,7 +4,8 @@
 caller's transaction (the session belongs to the caller): a batch is committed whole or not at
 all, so a crash never leaves a half-written record. Ingesting the same capture again changes
 nothing; a later capture that changes a record updates its rows and writes one `revision` row
-per changed field. Nothing is deleted.
+per changed field, with the old and the new value. No record, capture, person or unit is ever
+deleted: a changed record's child rows are rewritten, and its revisions keep what they said.
 """
 
 from __future__ import annotations
