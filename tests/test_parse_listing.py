@@ -103,3 +103,20 @@ def test_a_jpaas_column_page_needs_its_unitbuild_script():
     with pytest.raises(NotAListPage):
         jpaas_column("<html><body>nothing</body></html>", "https://x.example/col/col1/index.html")
     assert json.loads('{"a": 1}')
+
+
+def test_the_column_list_among_several_units():
+    page = (HAIDAO / "col-1229395011-index.html").read_text(encoding="utf-8")
+    sidebar = ("<script type=\"text/javascript\" src=\"/AuthorizedRead/unitbuild.js\" id=\"authorizedReadUnit2\" "
+               "url=\"/api-gateway/jpaas-publish-server/front/page/build/unit\" queryData=\"{'webId':'3201',"
+               "'pageId':'1229395000','tagId':'新闻列表','tplSetId':'x','pageType':'column'}\"></script>")
+    column = jpaas_column(page.replace("<body>", "<body>" + sidebar),
+                          "https://www.haidao.example/col/col1229395011/index.html?number=W001-002")
+    assert column.query["pageId"] == "1229395011" and column.query["tagId"] == "组配分类list"
+
+    gucheng = (GUCHENG / "col-40512-index.html").read_bytes().decode("gb18030")
+    other = ('<div id="11111"><script type="text/xml"><datastore><recordset><record><![CDATA[<a href="/art/x.html" '
+             'title="通知">通知</a>]]></record></recordset></datastore></script></div><script>var param_11111 = '
+             "{col:1,appid:1,webid:85,path:'/',columnid:40100,unitid:'11111'};</script>")
+    column = jpage_column(other + gucheng, "http://www.gucheng.example/col/col40512/index.html")
+    assert column.form["unitid"] == "78231" and len(column.first_group.entries) == 4 and column.total == 6

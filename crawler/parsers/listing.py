@@ -105,19 +105,46 @@ def _loose_json(text: str) -> dict:
     return json.loads(_html.unescape(text).replace("'", '"'))
 
 
+_COLUMN_ID_RE = re.compile(r"/col/col(\d+)/")
+
+
+def _column_id(url: str) -> str | None:
+    match = _COLUMN_ID_RE.search(urlsplit(url).path + "/")
+    return match.group(1) if match else None
+
+
+def _list_units(markup: str) -> list[tuple[dict[str, str], str]]:
+    """Every unitbuild.js unit of a JPaaS page: (queryData, its script tag)."""
+    units = []
+    for tag in _UNITBUILD_RE.finditer(markup):
+        query = _QUERYDATA_RE.search(tag.group(0))
+        if not query:
+            continue
+        try:
+            data = {key: str(value) for key, value in _loose_json(query.group(1) or query.group(2)).items()}
+        except ValueError:
+            continue
+        units.append((data, tag.group(0)))
+    return units
+
+
 def jpaas_column(markup: str, url: str) -> JpaasColumn:
-    """What the list API needs, read from the column page itself (never hard-coded)."""
-    tag = _UNITBUILD_RE.search(markup)
-    if not tag:
-        raise NotAListPage("no unitbuild.js script: not a JPaaS column page")
-    query_match = _QUERYDATA_RE.search(tag.group(0))
-    if not query_match:
-        raise NotAListPage("unitbuild.js without queryData")
-    try:
-        query = {key: str(value) for key, value in _loose_json(query_match.group(1) or query_match.group(2)).items()}
-    except ValueError as error:
-        raise NotAListPage(f"unreadable queryData: {error}") from None
-    unit = re.search(r"""\burl\s*=\s*["']([^"']+)["']""", tag.group(0))
+    """What the list API needs, read from the column page itself (never hard-coded).
+
+    A page may carry several units (a sidebar, a list): the list of this column is the one whose
+    pageId is the column's and whose tag or type names a list."""
+    units = _list_units(markup)
+    if not units:
+        raise NotAListPage("no unitbuild.js script with a readable queryData: not a JPaaS column page")
+    column_id = _column_id(url)
+
+    def rank(unit: tuple[dict[str, str], str]) -> tuple[bool, bool]:
+        data = unit[0]
+        listy = "list" in data.get("tagId", "").lower() or "xxgk" in data.get("unitType", "").lower()
+        return data.get("pageId") == column_id, listy
+
+    query, tag = max(units, key=rank)  # max keeps the first of equals: the page's order breaks ties
+    unit = re.search(r"""\burl\s*=\s*["']([^"']+)["']""", tag)
     unit_url = urljoin(url, unit.group(1) if unit else "/api-gateway/jpaas-publish-server/front/page/build/unit")
     tree = LexborHTMLParser(markup)
     params = tree.css_first(".xxgkParams, [nodeid]")
@@ -179,25 +206,38 @@ def _js_object(text: str) -> dict[str, str]:
     return {key: value.strip().strip("'\"") for key, value in pairs}
 
 
+_DATASTORE_UNIT_RE = re.compile(r"<div[^>]*\bid=[\"']?(\w+)[\"']?[^>]*>\s*<script[^>]*text/xml[^>]*>\s*"
+                                r"(<datastore>.*?</datastore>)", re.S | re.I)
+
+
 def jpage_column(markup: str, url: str) -> JpageColumn:
-    """The first group and the dataproxy parameters, read from the column page."""
-    params = _JPAGE_PARAM_RE.search(markup)
+    """The first group and the dataproxy parameters, read from the column page.
+
+    A page may carry several jpage units (a sidebar list, the column's list): the column's is the
+    one whose `columnid` is the page's column, else the one with the most records."""
+    params = {match.group(1): _js_object(match.group(2)) for match in _JPAGE_PARAM_RE.finditer(markup)}
     if not params:
         raise NotAListPage("no var param_NNN: not a jpage column page")
-    unit_id = params.group(1)
-    form = _js_object(params.group(2))
-    call = None
-    for match in _JPAGE_CALL_RE.finditer(markup):
-        if f"param_{unit_id}" in match.group(1) or call is None:
-            call = _js_object(match.group(1))
-    call = call or {}
-    datastore = _DATASTORE_RE.search(markup)
-    first_group = jpage_list(datastore.group(0), url) if datastore else ListPage((), None, None)
+    stores = {match.group(1): match.group(2) for match in _DATASTORE_UNIT_RE.finditer(markup)}
+    groups = {unit: jpage_list(store, url) for unit, store in stores.items()}
+    column_id = _column_id(url)
+
+    def rank(unit: str) -> tuple[bool, int]:
+        return params[unit].get("columnid") == column_id, len(groups[unit].entries) if unit in groups else -1
+
+    unit_id = max(params, key=rank)
+    calls = [match.group(1) for match in _JPAGE_CALL_RE.finditer(markup)]
+    call = _js_object(next((c for c in calls if f"param_{unit_id}" in c), calls[0] if calls else ""))
+    if unit_id in groups:
+        first_group = groups[unit_id]
+    else:  # a datastore without the unit's id around it
+        datastore = _DATASTORE_RE.search(markup)
+        first_group = jpage_list(datastore.group(0), url) if datastore else ListPage((), None, None)
     name = re.search(r"""<meta\s+name=["']ColumnName["']\s+content=["']([^"']*)""", markup, re.I)
     total = _int(call.get("totalRecord")) if call.get("totalRecord") else first_group.total
     return JpageColumn(
         proxy_url=urljoin(url, call.get("proxyUrl") or "/module/jpage/dataproxy.jsp"),
-        form=form,
+        form=params[unit_id],
         per_page=_int(call.get("perPage")) or 15,
         group_size=_int(call.get("groupSize")) or 3,
         total=total,
