@@ -120,3 +120,12 @@ def test_the_column_list_among_several_units():
              "{col:1,appid:1,webid:85,path:'/',columnid:40100,unitid:'11111'};</script>")
     column = jpage_column(other + gucheng, "http://www.gucheng.example/col/col40512/index.html")
     assert column.form["unitid"] == "78231" and len(column.first_group.entries) == 4 and column.total == 6
+
+
+def test_pager_links_are_not_records():
+    answer = json.dumps({"success": True, "data": {"html": (
+        '<ul class="ajax-ul"><li><a href="/art/2023/1/1/art_1_1.html" title="T">T</a><span>2023-01-01</span></li>'
+        '<li><a href="javascript:void(0)">下一页</a></li><li><a href="#top">顶部</a></li></ul>')}})
+    page = jpaas_list(answer.encode(), "https://www.haidao.example/")
+    assert [(e.url, e.date) for e in page.entries] == [("https://www.haidao.example/art/2023/1/1/art_1_1.html",
+                                                       "2023-01-01")]

@@ -167,8 +167,13 @@ def _current_code(tree: LexborHTMLParser, page_id: str | None) -> str | None:
 _AJAX_PAGE_RE = re.compile(r"<div[^>]*class=\"ajax-page\"[^>]*>", re.I)
 
 
+_ARTICLE_HREF_RE = re.compile(r"/art/|art_\d")
+
+
 def jpaas_list(body: bytes | str, url: str) -> ListPage:
     """One answer of the unit API: its records, the list's total and page count."""
+    if isinstance(body, bytes) and body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
     try:
         data = json.loads(body)
         fragment = data["data"]["html"]
@@ -178,12 +183,15 @@ def jpaas_list(body: bytes | str, url: str) -> ListPage:
         raise NotAListPage("not a JPaaS list answer: data.html is not text")
     tree = LexborHTMLParser(fragment)
     entries = []
-    for item in tree.css("ul.ajax-ul li, ul li"):
+    for item in tree.css("ul.ajax-ul li, ul li, tr"):
         link = item.css_first("a[href]")
         if link is None:
             continue
-        date = item.css_first("span")
-        entries.append(_entry(url, link, date.text() if date is not None else None))
+        date = item.css_first("span, td:last-child")
+        entries.append(_entry(url, link, date.text() if date is not None else item.text()))
+    if not entries:  # another template: every link to an article
+        entries = [_entry(url, link, None) for link in tree.css("a[href]")
+                   if _ARTICLE_HREF_RE.search(link.attributes.get("href") or "")]
     pager = tree.css_first(".ajax-page")
     total = _int(pager.attributes.get("count")) if pager is not None else None
     pages = _int(pager.attributes.get("pagecount") or pager.attributes.get("pageCount")) if pager is not None else None
@@ -268,18 +276,23 @@ def jpage_list(body: bytes | str, url: str) -> ListPage:
 # --- shared ---------------------------------------------------------------------------------------
 
 
-def _entry(base: str, link, date_text: str | None) -> ListEntry:
+def _entry(base: str, link, date_text: str | None) -> ListEntry | None:
+    """A list entry, or None for links that lead to no page (`#top`, `javascript:`)."""
+    href = (link.attributes.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return None
     title = (link.attributes.get("title") or link.text()).strip()
     date = _DATE_RE.search(date_text or "")
     iso = f"{int(date.group(1)):04d}-{int(date.group(2)):02d}-{int(date.group(3)):02d}" if date else None
-    return ListEntry(urljoin(base, (link.attributes.get("href") or "").strip()), title, iso)
+    return ListEntry(urljoin(base, href), title, iso)
 
 
-def _dedupe(entries: list[ListEntry]) -> list[ListEntry]:
+def _dedupe(entries: list[ListEntry | None]) -> list[ListEntry]:
+    """Each page once, and only links to pages (not javascript: pagers or # anchors)."""
     seen: set[str] = set()
     kept = []
     for entry in entries:
-        if entry.url not in seen:
+        if entry is not None and urlsplit(entry.url).scheme in ("http", "https") and entry.url not in seen:
             seen.add(entry.url)
             kept.append(entry)
     return kept
