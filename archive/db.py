@@ -1,7 +1,8 @@
 """Engines, sessions and the schema's state: SQLite by default (WAL), PostgreSQL for shared use.
 
-The default archive (`./proposals.db`) is created and upgraded on first use. Any other database
-is upgraded by `proposals db upgrade`; a command that finds it behind stops with `SchemaBehind`.
+The default archive (`./proposals.db`) is created and upgraded on first use, and so is any new
+SQLite file a command writes to. Any other database is upgraded by `proposals db upgrade`; a
+command that finds it behind stops with `SchemaBehind`.
 """
 
 from __future__ import annotations
@@ -121,16 +122,18 @@ def check(engine: Engine) -> None:
 def open_archive(db: str | None = None, *, create: bool = True) -> Engine:
     """The engine of a ready archive.
 
-    `create`: commands that write may create the default archive (and upgrade it); commands that
-    only read need an existing one. A database behind the code raises SchemaBehind (the default
-    archive is upgraded instead).
+    Commands that write (`create`) make a SQLite archive that does not exist yet, at the newest
+    schema, and bring the default archive (./proposals.db) up to date on their own; commands that
+    only read need an existing archive. Any other database found behind the code raises
+    SchemaBehind: `proposals db upgrade` is a decision for whoever owns it.
     """
     url, is_default = resolve_url(db)
     path = sqlite_path(url)
-    if path is not None and not path.exists() and not (create and is_default):
-        if create:
-            raise MissingArchive(f"no archive at {path}: create it with `proposals db upgrade --db {path}`")
+    fresh = path is not None and not path.exists()
+    if fresh and not create:
         raise MissingArchive(f"no archive at {path}")
+    if fresh and not path.parent.exists():
+        raise MissingArchive(f"no directory {path.parent} for an archive at {path}")
     engine = make_engine(url)
     try:
         current = current_revision(engine)
@@ -139,7 +142,7 @@ def open_archive(db: str | None = None, *, create: bool = True) -> Engine:
         raise ArchiveError(f"cannot open the archive at {_display(url)}: {_first_line(error)}") from None
     head = head_revision()
     if current != head:
-        if is_default and create:
+        if fresh or (is_default and create):
             upgrade(engine)
         else:
             engine.dispose()

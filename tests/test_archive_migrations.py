@@ -103,3 +103,9 @@ def test_a_missing_file_is_not_created_by_readers(tmp_path):
     with pytest.raises(MissingArchive):
         open_archive(str(tmp_path / "nothing.db"), create=False)
     assert not (tmp_path / "nothing.db").exists()
+
+
+def test_a_new_file_is_created_by_writers(tmp_path):
+    engine = open_archive(str(tmp_path / "new.db"))
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

@@ -88,10 +88,12 @@ def test_a_database_behind_is_refused_until_upgraded(tmp_path):
     assert proposals("db", "check", "--db", str(path)).returncode == 0
 
 
-def test_a_missing_non_default_archive_is_not_created(tmp_path):
-    result = proposals("import", str(FIXTURES / "shengsi" / "pages"), "--db", str(tmp_path / "none.db"))
-    assert result.returncode == 1 and "no archive at" in result.stderr
-    assert not (tmp_path / "none.db").exists()
+def test_a_new_sqlite_file_is_created_at_the_newest_schema(tmp_path):
+    result = proposals("import", str(FIXTURES / "shengsi" / "pages"), "--db", str(tmp_path / "new.db"))
+    assert result.returncode == 0, result.stderr
+    assert "(head)" in proposals("db", "current", "--db", str(tmp_path / "new.db")).stdout
+    result = proposals("import", str(FIXTURES / "shengsi" / "pages"), "--db", str(tmp_path / "no" / "dir.db"))
+    assert result.returncode == 1 and "no directory" in result.stderr
 
 
 def test_the_default_archive_is_created_in_the_working_directory(tmp_path, monkeypatch):
