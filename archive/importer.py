@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from crawler.parsers import PARSER_VERSION, NotAProposalPage, ProposalRecord, declared_url, parse_detail
 
-from .db import session_factory
+from .db import session_factory, transaction
 from .ingest import CaptureIn, capture_body, ingest_batch, known_captures, site_for_url, touch
 from .models import Capture, Proposal, Site
 
@@ -92,7 +92,7 @@ def import_pages(engine: Engine, files: Iterable[PageFile], *, site: str | None 
 def _import_batch(engine: Engine, batch: list[tuple[PageFile, bytes]], site: str | None, summary: Summary,
                   on_page: Callable[[str], None] | None) -> None:
     now = dt.datetime.now(dt.UTC)
-    with session_factory(engine)() as session, session.begin():
+    with transaction(engine) as session:
         captures: list[tuple[PageFile, CaptureIn]] = []
         sites: dict[str, int] = {}
         for page, body in batch:
@@ -149,7 +149,7 @@ def reparse(engine: Engine, site: str | None = None, on_page: Callable[[str], No
         ids = [row.id for row in session.execute(_latest_captures(session, site).order_by("id"))]
     for start in range(0, len(ids), BATCH):
         now = dt.datetime.now(dt.UTC)
-        with session_factory(engine)() as session, session.begin():
+        with transaction(engine) as session:
             items = []
             for capture in session.scalars(select(Capture).where(Capture.id.in_(ids[start:start + BATCH]))):
                 body = capture_body(capture)

@@ -7,7 +7,7 @@ import logging
 from scrapy import signals
 
 from archive.crawls import seen_unchanged
-from archive.db import session_factory
+from archive.db import transaction
 from archive.ingest import CaptureIn, archive_failures, ingest_batch
 
 from .items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, PageItem
@@ -72,7 +72,7 @@ class ArchivePipeline:
                 records.append((item, capture))
             else:
                 failures.append((capture, item.kind, item.reason or item.kind))
-        with session_factory(state.engine)() as session, session.begin():
+        with transaction(state.engine) as session:
             outcomes = ingest_batch(session, [(item.record, capture) for item, capture in records])
             if failures:
                 archive_failures(session, failures)

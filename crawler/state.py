@@ -14,12 +14,10 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Engine
 
 from archive.crawls import KnownPage, finish_run, known_pages, start_run
-from archive.db import open_archive, session_factory
+from archive.db import open_archive, transaction
 from archive.ingest import ensure_site, site_for_url
 
 from .sites import SiteConfig
-
-COUNTS = ("listed", "fetched", "not_modified", "new", "changed", "unchanged", "failed", "blocked")
 
 
 @dataclass
@@ -45,7 +43,7 @@ class CrawlState:
         engine = open_archive(db)
         now = dt.datetime.now(dt.UTC)
         states: dict[str, SiteState] = {}
-        with session_factory(engine)() as session, session.begin():
+        with transaction(engine) as session:
             for config in sites:
                 site = site_for_url(session, config.origin) if config.adhoc else ensure_site(
                     session, config.slug, name=config.name, base_url=config.origin, platform=config.platform)
@@ -78,7 +76,7 @@ class CrawlState:
     def close(self, reason: str) -> None:
         """Write each site's crawl_run: ok, incomplete (pages failed or blocked), interrupted or error."""
         now = dt.datetime.now(dt.UTC)
-        with session_factory(self.engine)() as session, session.begin():
+        with transaction(self.engine) as session:
             for site in self.sites.values():
                 if reason != "finished":
                     status = "interrupted" if reason in ("shutdown", "interrupted") else "error"

@@ -164,9 +164,6 @@ def _current_code(tree: LexborHTMLParser, page_id: str | None) -> str | None:
     return None
 
 
-_AJAX_PAGE_RE = re.compile(r"<div[^>]*class=\"ajax-page\"[^>]*>", re.I)
-
-
 _ARTICLE_HREF_RE = re.compile(r"/art/|art_\d")
 
 
