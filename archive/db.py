@@ -139,7 +139,7 @@ def open_archive(db: str | None = None, *, create: bool = True) -> Engine:
         current = current_revision(engine)
     except Exception as error:  # an unreachable server, a file that is not a database
         engine.dispose()
-        raise ArchiveError(f"cannot open the archive at {_display(url)}: {_first_line(error)}") from None
+        raise ArchiveError(f"cannot open the archive at {_display(url)}: {first_line(error)}") from None
     head = head_revision()
     if current != head:
         if fresh or (is_default and create):
@@ -156,9 +156,10 @@ def _display(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _first_line(error: BaseException) -> str:
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0] if str(error).strip() else type(
-        error).__name__
+def first_line(error: BaseException) -> str:
+    """The first line of an error (a driver's own message where SQLAlchemy wraps one)."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .query import Filters, iter_records
+from .records import DISCLOSURE, REPLY_KEYS
 
 NAME_LISTS = ("lead_sponsors", "co_sponsors", "lead_units", "co_units")
 COLUMNS = ("id", "site", "url", "kind", "raw_title", "title", "number", "year", "session", "category",
@@ -30,14 +31,9 @@ FORMATS = ("csv", "jsonl", "parquet")
 def flat_row(record: dict[str, Any]) -> dict[str, Any]:
     """One record as one flat row (lists and objects kept as Python values)."""
     reply = record.get("reply") or {}
-    disclosure = record["disclosure"]
-    row = {key: record.get(key) for key in COLUMNS if key in record and key not in ("reply", "disclosure")}
-    row.update({f"reply_{key}": reply.get(key) for key in ("text", "title", "doc_number", "addressee", "signer",
-                                                            "date")})
-    row.update({"index_no": disclosure["index_no"], "disclosure_category": disclosure["category"],
-                "publisher": disclosure["publisher"], "generated_on": disclosure["generated_on"],
-                "disclosure_mode": disclosure["disclosure_mode"], "published_at": disclosure["published_at"],
-                "source": disclosure["source"]})
+    row = {key: record.get(key) for key in COLUMNS if key in record}
+    row.update({f"reply_{key}": reply.get(key) for key in REPLY_KEYS})
+    row.update({column: record["disclosure"][key] for key, column in DISCLOSURE.items()})
     return {column: row.get(column) for column in COLUMNS}
 
 

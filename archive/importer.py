@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from crawler.parsers import PARSER_VERSION, NotAProposalPage, ProposalRecord, declared_url, parse_detail
+from crawler.parsers.encoding import content_type_charset
 
 from .db import session_factory, transaction
 from .ingest import CaptureIn, capture_body, ingest_batch, known_captures, site_for_url, touch
@@ -157,8 +158,9 @@ def reparse(engine: Engine, site: str | None = None, on_page: Callable[[str], No
                                   http_status=capture.http_status, etag=capture.etag,
                                   last_modified=capture.last_modified, content_type=capture.content_type,
                                   crawl_run_id=capture.crawl_run_id)
+                charset = content_type_charset(capture.content_type)
                 try:
-                    items.append((parse_detail(body, capture.url, encoding=_charset(capture.content_type)), fresh))
+                    items.append((parse_detail(body, capture.url, encoding=charset), fresh))
                 except NotAProposalPage as error:
                     capture.parser_version, capture.outcome, capture.error = PARSER_VERSION, error.reason, str(error)
                     had_record = session.scalar(select(Proposal.id).where(Proposal.capture_id == capture.id))
@@ -170,9 +172,3 @@ def reparse(engine: Engine, site: str | None = None, on_page: Callable[[str], No
                 summary.add(outcome)
                 _tick(on_page, outcome)
     return summary
-
-
-def _charset(content_type: str | None) -> str | None:
-    if not content_type or "charset=" not in content_type.lower():
-        return None
-    return content_type.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None

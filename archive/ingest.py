@@ -120,15 +120,19 @@ def site_for_url(session: Session, url: str, slug: str | None = None) -> Site:
 # --- captures --------------------------------------------------------------------------------------
 
 
+def _capture_id_map(session: Session, keys: Iterable[tuple[int, str, str]]) -> dict[tuple[int, str, str], int]:
+    """The ids of the archived captures among these (site, url, sha256) keys."""
+    ids: dict[tuple[int, str, str], int] = {}
+    for chunk in chunks(list(set(keys)), 300):
+        ids.update({(s, u, h): i for i, s, u, h in session.execute(
+            select(Capture.id, Capture.site_id, Capture.url, Capture.sha256)
+            .where(tuple_(Capture.site_id, Capture.url, Capture.sha256).in_(chunk)))})
+    return ids
+
+
 def known_captures(session: Session, keys: Iterable[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
     """Which (site, url, sha256) are archived already: their bytes need no second parse."""
-    keys = list(set(keys))
-    found: set[tuple[int, str, str]] = set()
-    for chunk in chunks(keys, 300):
-        found.update(tuple(row) for row in session.execute(
-            select(Capture.site_id, Capture.url, Capture.sha256)
-            .where(tuple_(Capture.site_id, Capture.url, Capture.sha256).in_(chunk))))
-    return found
+    return set(_capture_id_map(session, keys))
 
 
 def touch(session: Session, keys: Sequence[tuple[int, str, str]], seen_at: dt.datetime) -> None:
@@ -283,12 +287,7 @@ def _fts_row(proposal_id: int, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capture_ids(session: Session, captures: Sequence[CaptureIn]) -> dict[tuple[int, str, str], int]:
-    keys = list({c.key for c in captures})
-    ids: dict[tuple[int, str, str], int] = {}
-    for chunk in chunks(keys, 300):
-        ids.update({(s, u, h): i for i, s, u, h in session.execute(
-            select(Capture.id, Capture.site_id, Capture.url, Capture.sha256)
-            .where(tuple_(Capture.site_id, Capture.url, Capture.sha256).in_(chunk)))})
+    ids = _capture_id_map(session, (c.key for c in captures))
     if ids:
         latest = max(c.fetched_at for c in captures)
         session.execute(update(Capture).where(Capture.id.in_(list(ids.values())))

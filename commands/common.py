@@ -23,11 +23,6 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def first_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 DbOption = Annotated[str | None, typer.Option(
     "--db", envvar="PROPOSALS_DB", show_envvar=True,
     help="The archive: a SQLAlchemy URL (postgresql://…, sqlite:///…) or a SQLite file. Default: ./proposals.db.")]

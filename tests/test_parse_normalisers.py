@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.parsers import text
-from crawler.parsers.encoding import decode_html, normalize_encoding
+from crawler.parsers.encoding import content_type_charset, decode_html, normalize_encoding
 from crawler.parsers.hanweb import kind_from_text
 from crawler.parsers.labels import field_for_label
 
@@ -150,6 +150,14 @@ def test_kind_hints(hint, kind):
 ])
 def test_encoding_labels(label, codec):
     assert normalize_encoding(label) == codec
+
+
+@pytest.mark.parametrize(("header", "label"), [
+    ("text/html; charset=GBK", "gbk"), ('text/html; Charset="utf-8"; q=1', "utf-8"), ("text/html", None),
+    (None, None), ("text/html; charset=", None),
+])
+def test_charset_of_an_http_content_type(header, label):
+    assert content_type_charset(header) == label
 
 
 def test_gb2312_pages_decode_as_gb18030():

@@ -38,6 +38,13 @@ def normalize_encoding(name: str | None) -> str | None:
         return None
 
 
+def content_type_charset(content_type: str | None) -> str | None:
+    """The charset label of an HTTP Content-Type (`text/html; charset=GBK` -> `gbk`), as sent."""
+    if not content_type or "charset=" not in content_type.lower():
+        return None
+    return content_type.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
+
+
 def declared_encoding(body: bytes) -> str | None:
     """The charset a `<meta>` declares in the first 4 KB of the page, as a codec name."""
     head = body[:4096]

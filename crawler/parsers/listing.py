@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from .text import parse_date
+
 JPAAS = "hanweb-jpaas"
 JPAGE = "hanweb-jpage"
 PLATFORMS = (JPAAS, JPAGE)
@@ -202,7 +204,6 @@ _DATASTORE_RE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
 _RECORD_RE = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 _TOTAL_RE = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
 _TOTAL_PAGES_RE = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.I)
-_DATE_RE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 
 
 def _js_object(text: str) -> dict[str, str]:
@@ -262,8 +263,7 @@ def jpage_list(body: bytes | str, url: str) -> ListPage:
         link = tree.css_first("a[href]")
         if link is None:
             continue
-        date = _DATE_RE.search(tree.body.text() if tree.body is not None else record)
-        entries.append(_entry(url, link, date.group(0) if date else None))
+        entries.append(_entry(url, link, tree.body.text() if tree.body is not None else record))
     total = _TOTAL_RE.search(text)
     pages = _TOTAL_PAGES_RE.search(text)
     return ListPage(tuple(_dedupe(entries)), _int(total.group(1)) if total else None,
@@ -274,14 +274,12 @@ def jpage_list(body: bytes | str, url: str) -> ListPage:
 
 
 def _entry(base: str, link, date_text: str | None) -> ListEntry | None:
-    """A list entry, or None for links that lead to no page (`#top`, `javascript:`)."""
+    """A list entry dated by the first date in `date_text`; None for links to no page (`#top`, `javascript:`)."""
     href = (link.attributes.get("href") or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:")):
         return None
     title = (link.attributes.get("title") or link.text()).strip()
-    date = _DATE_RE.search(date_text or "")
-    iso = f"{int(date.group(1)):04d}-{int(date.group(2)):02d}-{int(date.group(3)):02d}" if date else None
-    return ListEntry(urljoin(base, href), title, iso)
+    return ListEntry(urljoin(base, href), title, parse_date(date_text))
 
 
 def _dedupe(entries: list[ListEntry | None]) -> list[ListEntry]:

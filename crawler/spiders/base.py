@@ -16,6 +16,7 @@ from scrapy.http import Response
 
 from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, PageItem
 from ..parsers import NotAProposalPage, parse_detail
+from ..parsers.encoding import content_type_charset
 from ..parsers.listing import JPAAS, JPAGE, ListEntry, ListPage, NotAListPage, detect_platform
 from ..sites import SiteConfig, adhoc_site, registry
 from ..state import CrawlState
@@ -146,8 +147,9 @@ class ProposalsSpider(scrapy.Spider):
             yield self.parsed(response)
 
     def parsed(self, response: Response) -> PageItem:
+        charset = content_type_charset(_header(response.headers, b"Content-Type"))
         try:
-            record = parse_detail(response.body, response.url, encoding=_charset(response))
+            record = parse_detail(response.body, response.url, encoding=charset)
         except NotAProposalPage as error:
             kind = BLOCKED if error.reason in ("blocked", "truncated") else FAILED
             return self.page_item(response, kind, reason=f"not a proposal page: {error}")
@@ -172,13 +174,6 @@ class ProposalsSpider(scrapy.Spider):
 def _header(headers, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _charset(response: Response) -> str | None:
-    content_type = (_header(response.headers, b"Content-Type") or "").lower()
-    if "charset=" not in content_type:
-        return None
-    return content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or None
 
 
 def walker_for(platform: str | None):
