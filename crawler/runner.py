@@ -40,8 +40,7 @@ def crawl_settings(overrides: dict[str, str] | None = None, *, db: str | None = 
 
 def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool) -> CrawlState:
     """The crawl's state: opens (and checks) the archive before Scrapy starts."""
-    return CrawlState.open(settings.get("PROPOSALS_DB"), sites, full=full,
-                           revalidate_days=settings.getint("PROPOSALS_REVALIDATE_DAYS"))
+    return CrawlState.from_settings(settings, sites, full=full)
 
 
 def run_crawl(state: CrawlState, settings: Settings) -> CrawlResult:

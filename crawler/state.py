@@ -57,6 +57,12 @@ class CrawlState:
                                               known_pages(session, site.id))
         return cls(engine, states, full, revalidate_days, now)
 
+    @classmethod
+    def from_settings(cls, settings, sites: list[SiteConfig], *, full: bool) -> CrawlState:
+        """The state for a crawl with these Scrapy settings (PROPOSALS_DB, PROPOSALS_REVALIDATE_DAYS)."""
+        return cls.open(settings.get("PROPOSALS_DB"), sites, full=full,
+                        revalidate_days=settings.getint("PROPOSALS_REVALIDATE_DAYS"))
+
     def count(self, slug: str, name: str, amount: int = 1) -> None:
         with self.lock:
             self.sites[slug].counts[name] += amount

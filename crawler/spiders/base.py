@@ -54,9 +54,7 @@ class ProposalsSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         if spider.state is None:  # run by `scrapy crawl`: the archive of the PROPOSALS_DB setting
-            settings = crawler.settings
-            spider.state = CrawlState.open(settings.get("PROPOSALS_DB"), spider.site_configs, full=spider.full,
-                                           revalidate_days=settings.getint("PROPOSALS_REVALIDATE_DAYS"))
+            spider.state = CrawlState.from_settings(crawler.settings, spider.site_configs, full=spider.full)
         return spider
 
     # --- what to fetch -------------------------------------------------------------------------
@@ -86,14 +84,15 @@ class ProposalsSpider(scrapy.Spider):
     def follow(self, walk: Walk, entries: Iterable[ListEntry]) -> tuple[list[scrapy.Request], bool]:
         """Detail requests for a list page's new entries, and whether the walk should go on."""
         site = self.state.sites[walk.site]
-        requests = []
+        requests, listed = [], 0
         for entry in entries:
-            site.counts["listed"] += 1
+            listed += 1
             if self.state.full or entry.url not in site.known:
                 walk.known_streak = 0
                 requests.append(self.detail_request(walk.site, entry.url))
             else:  # archived: final ones are left alone, the others are being revalidated already
                 walk.known_streak += 1
+        self.state.count(walk.site, "listed", listed)
         overlap = self.settings.getint("PROPOSALS_LIST_OVERLAP")
         return requests, self.state.full or walk.known_streak < overlap
 
@@ -109,17 +108,16 @@ class ProposalsSpider(scrapy.Spider):
         requests, keep_going = self.follow(response.meta["walk"], listing.entries)
         return listing, requests, keep_going and bool(listing.entries)
 
-    def list_request(self, response: Response, url: str, callback, *, method: str = "GET",
-                     formdata: dict[str, str] | None = None, **cb_kwargs: Any) -> scrapy.Request:
+    def list_request(self, response: Response, url: str, callback, *, formdata: dict[str, str] | None = None,
+                     **cb_kwargs: Any) -> scrapy.Request:
+        """A list request of the walk `response` belongs to: a GET, or with `formdata` a form POST."""
         meta = {key: response.meta[key] for key in ("site", "walk")} | {"list_page": True}
         headers = {"X-Requested-With": "XMLHttpRequest", "Referer": response.meta["walk"].column_url,
                    "Accept": "application/json, text/javascript, */*; q=0.01"}
-        if formdata is not None:
-            return scrapy.FormRequest(url, formdata=formdata, callback=callback, errback=self.failed, meta=meta,
-                                      headers=headers, priority=LIST_PRIORITY, cb_kwargs=cb_kwargs,
-                                      dont_filter=True)
-        return scrapy.Request(url, method=method, callback=callback, errback=self.failed, meta=meta,
-                              headers=headers, priority=LIST_PRIORITY, cb_kwargs=cb_kwargs, dont_filter=True)
+        form = {} if formdata is None else {"formdata": formdata}
+        request_class = scrapy.Request if formdata is None else scrapy.FormRequest
+        return request_class(url, callback=callback, errback=self.failed, meta=meta, headers=headers,
+                             priority=LIST_PRIORITY, cb_kwargs=cb_kwargs, dont_filter=True, **form)
 
     # --- callbacks ---------------------------------------------------------------------------------
 
