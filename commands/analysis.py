@@ -263,22 +263,22 @@ def _emit_crosstab(result: dict, by: list[str]) -> None:
 
 
 def _names(of: str, lead_only: bool, chosen, limit: int, fmt: str, db: str | None) -> None:
-    from archive.query import names
+    from archive.query import CLASSES, NO_CLASS, names
 
     with _session(db) as session:
         rows = names(session, chosen, of=of, lead_only=lead_only)
     rows = rows[:limit] if limit else rows
+    columns = ["name", "records", *CLASSES, NO_CLASS]
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         import csv
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=["name", "records", "A", "B", "C", "D", "none"])
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     else:
-        _emit_rows(["name", "records", "A", "B", "C", "D", "none"],
-                   [[r["name"], r["records"], r["A"], r["B"], r["C"], r["D"], r["none"]] for r in rows])
+        _emit_rows(columns, [[r[column] for column in columns] for r in rows])
 
 
 def sponsors_command(

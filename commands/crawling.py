@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,16 +23,6 @@ def _registry(sites_file: Path | None) -> dict:
 
     try:
         return registry(sites_file)
-    except SitesError as error:
-        raise fail(str(error), 2) from None
-
-
-def _own_sites(sites_file: Path | None) -> dict:
-    from crawler.sites import SitesError, builtin_sites, load_file
-
-    path = sites_file or os.environ.get("PROPOSALS_SITES")
-    try:
-        return load_file(Path(path)) if path else builtin_sites()
     except SitesError as error:
         raise fail(str(error), 2) from None
 
@@ -68,21 +57,12 @@ def crawl_command(
 
     Example: proposals crawl zhoushan    or    proposals crawl --url http://127.0.0.1:8123/col/col1229511203/index.html
     """
-    from crawler.sites import adhoc_site
+    from crawler.sites import SitesError, choose
 
-    known = _registry(sites_file)
-    unknown = [slug for slug in sites or [] if slug not in known]
-    if unknown:
-        raise fail(f"unknown site: {unknown[0]} (known: {', '.join(sorted(known)) or 'none'})", 2)
-    chosen = [known[slug] for slug in dict.fromkeys(sites or [])]
-    if all_sites:  # your own file names the sites you crawl; without one, the shipped registry does
-        chosen += [site for slug, site in _own_sites(sites_file).items() if site not in chosen]
-    for column in url or []:
-        if "://" not in column:
-            raise fail(f"--url needs an absolute column URL, not {column}", 2)
-        chosen.append(adhoc_site(column))
-    if not chosen:
-        raise fail("nothing to crawl: name sites, or give --all or --url", 2)
+    try:
+        chosen = choose(sites or [], all_sites=all_sites, urls=url or [], extra=sites_file)
+    except SitesError as error:
+        raise fail(str(error), 2) from None
     overrides = {"LOG_LEVEL": "WARNING"} | _overrides(settings)
     _crawl(chosen, overrides, db, full)
 
@@ -117,15 +97,19 @@ def _nothing():
     yield
 
 
+# (heading, count) of the live display
+_LIVE_COLUMNS = (("listed", "listed"), ("fetched", "fetched"), ("304", "not_modified"), ("new", "new"),
+                 ("changed", "changed"), ("unchanged", "unchanged"), ("blocked", "blocked"), ("failed", "failed"))
+
+
 def _crawl_table(state) -> Table:
     table = Table(box=None, pad_edge=False)
-    for column in ("site", "listed", "fetched", "304", "new", "changed", "unchanged", "blocked", "failed"):
-        table.add_column(column, justify="left" if column == "site" else "right")
+    table.add_column("site")
+    for heading, _ in _LIVE_COLUMNS:
+        table.add_column(heading, justify="right")
     with state.lock:
         for slug, site in state.sites.items():
-            c = site.counts
-            table.add_row(slug, *(str(c[k]) for k in ("listed", "fetched", "not_modified", "new", "changed",
-                                                        "unchanged", "blocked", "failed")))
+            table.add_row(slug, *(str(site.counts[key]) for _, key in _LIVE_COLUMNS))
     return table
 
 

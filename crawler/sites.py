@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -82,6 +83,33 @@ def registry(extra: Path | str | None = None) -> dict[str, SiteConfig]:
     if path:
         sites.update(load_file(Path(path)))
     return sites
+
+
+def own_sites(extra: Path | str | None = None) -> dict[str, SiteConfig]:
+    """The sites of the user's file (`extra`, else PROPOSALS_SITES), else the shipped ones."""
+    path = extra or os.environ.get(ENV_VAR)
+    return load_file(Path(path)) if path else builtin_sites()
+
+
+def choose(slugs: Iterable[str] = (), *, all_sites: bool = False, urls: Iterable[str] = (),
+           extra: Path | str | None = None) -> list[SiteConfig]:
+    """The sites a crawl covers: the named ones, with `all_sites` every site of the user's file (the
+    shipped registry when there is none), and a site for each column URL. Raises SitesError."""
+    known = registry(extra)
+    slugs = list(dict.fromkeys(slugs))
+    unknown = [slug for slug in slugs if slug not in known]
+    if unknown:
+        raise SitesError(f"unknown site: {unknown[0]} (known: {', '.join(sorted(known)) or 'none'})")
+    chosen = [known[slug] for slug in slugs]
+    if all_sites:
+        chosen += [site for site in own_sites(extra).values() if site not in chosen]
+    for column in urls:
+        if "://" not in column:
+            raise SitesError(f"--url needs an absolute column URL, not {column}")
+        chosen.append(adhoc_site(column))
+    if not chosen:
+        raise SitesError("nothing to crawl: name sites, or give --all or --url")
+    return chosen
 
 
 def adhoc_site(column_url: str, platform: str | None = None) -> SiteConfig:
