@@ -21,10 +21,10 @@ from .labels import META_FALLBACKS, RECORD_FIELDS, field_for_label
 from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, Reply
 from .reply import is_letter_title, parse_reply
 from .text import (
-    ZERO_WIDTH,
     adoption_class,
     clean_inline,
     derive_year,
+    drop_zero_width,
     is_placeholder,
     normalize_adoption_label,
     normalize_label,
@@ -59,8 +59,7 @@ def block_lines(node: LexborNode) -> list[str]:
         inner = _TAG_RE.sub("", _BREAK_RE.sub(_LINE + "<", inner))
     if "&" in inner:
         inner = _html.unescape(inner)
-    if "\u200b" in inner or "\ufeff" in inner or "\u200c" in inner or "\u200d" in inner or "\u2060" in inner:
-        inner = inner.translate(ZERO_WIDTH)
+    inner = drop_zero_width(inner)
     # split() without arguments splits on every kind of whitespace (U+3000 and NBSP included)
     return [line for line in (" ".join(raw.split()) for raw in inner.split(_LINE)) if line]
 
@@ -344,8 +343,9 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
                 pair = _Pair(label, field_, None, lines, weak=not field_)
             else:
                 value = _next_element(node)
-                if value is not None and (value.mem_id in used or _starts_with_known_label(value.text(deep=True))
-                                          or _LABEL_START_RE.match(value.text(deep=True)[:16])):
+                value_text = value.text(deep=True) if value is not None and value.mem_id not in used else ""
+                if value is not None and (value.mem_id in used or _starts_with_known_label(value_text)
+                                          or _LABEL_START_RE.match(value_text[:16])):
                     value = None  # the next element is the next label: this one is printed empty
                 pair = _Pair(label, field_, value, None if value is not None else [], weak=not field_)
                 if value is not None:
