@@ -16,7 +16,7 @@ import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
@@ -201,7 +201,7 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
     outcomes: list[Outcome] = []
     new_rows: list[dict[str, Any]] = []
     new_items: list[tuple[int, dict[str, Any]]] = []
-    changed: list[tuple[int, dict[str, Any], dict[str, Any], CaptureIn]] = []
+    changed: list[_Change] = []
     seen_rows: list[dict[str, Any]] = []
     for capture, record in zip(captures, records, strict=True):
         when = observed_at or capture.fetched_at
@@ -215,11 +215,12 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
             outcomes.append("new")
             continue
         old = old_records[proposal_id]
-        if flatten(old) == flatten(record):
+        old_flat, new_flat = flatten(old), flatten(record)
+        if old_flat == new_flat:
             seen_rows.append({"id": proposal_id, "last_seen": when, "capture_id": capture_ids[capture.key]})
             outcomes.append("unchanged")
         else:
-            changed.append((proposal_id, old, record, capture))
+            changed.append(_Change(proposal_id, old, record, capture, old_flat, new_flat))
             outcomes.append("changed")
 
     children: dict[str, list[dict[str, Any]]] = {name: [] for name in CHILD_TABLES}
@@ -244,16 +245,24 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
     return outcomes
 
 
-def _apply_changes(session: Session, changed, capture_ids, children, fts_new, person_ids, organization_ids,
-                   observed_at) -> None:
-    ids = [proposal_id for proposal_id, _, _, _ in changed]
+class _Change(NamedTuple):
+    proposal_id: int
+    old: dict[str, Any]          # the archived record
+    record: dict[str, Any]       # the record of the new capture
+    capture: CaptureIn
+    old_flat: dict[str, Any]     # both flattened, as revisions compare them
+    new_flat: dict[str, Any]
+
+
+def _apply_changes(session: Session, changed: list[_Change], capture_ids, children, fts_new, person_ids,
+                   organization_ids, observed_at) -> None:
+    ids = [change.proposal_id for change in changed]
     for chunk in chunks(ids, 900):
         for table in CHILD_TABLES.values():
             session.execute(delete(table).where(table.proposal_id.in_(chunk)))
     revisions, updates, fts_old = [], [], []
-    for proposal_id, old, record, capture in changed:
+    for proposal_id, old, record, capture, old_flat, new_flat in changed:
         when = observed_at or capture.fetched_at
-        old_flat, new_flat = flatten(old), flatten(record)
         for name, value in new_flat.items():
             if old_flat[name] != value:
                 revisions.append({"proposal_id": proposal_id, "capture_id": capture_ids[capture.key],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,28 +159,33 @@ def history(session: Session, proposal_id: int) -> list[dict[str, Any]]:
 
 # --- statistics ----------------------------------------------------------------------------------------
 
-GROUPS = ("adoption_class", "year", "kind", "site", "category", "lead_unit", "sponsor", "status")
+# field -> (column, the join it needs); people and units count once per record they are on
+_GROUP_COLUMNS: dict[str, tuple[ColumnElement, str | None]] = {
+    "adoption_class": (func.coalesce(Proposal.adoption_class, literal(NO_CLASS)), None),
+    "year": (Proposal.year, None),
+    "kind": (Proposal.kind, None),
+    "site": (Site.slug, "site"),
+    "category": (Proposal.category, None),
+    "lead_unit": (Organization.name, "lead_unit"),
+    "sponsor": (Person.name, "sponsor"),
+    "status": (Proposal.implementation_status, None),
+}
+GROUPS = tuple(_GROUP_COLUMNS)
+_GROUP_JOINS: dict[str, Callable[[Select], Select]] = {
+    "site": lambda statement: statement.join(Site, Site.id == Proposal.site_id),
+    "lead_unit": lambda statement: statement.join(
+        ProposalUnit, and_(ProposalUnit.proposal_id == Proposal.id, ProposalUnit.role == "lead")).join(
+        Organization, Organization.id == ProposalUnit.organization_id),
+    "sponsor": lambda statement: statement.join(ProposalSponsor, ProposalSponsor.proposal_id == Proposal.id).join(
+        Person, Person.id == ProposalSponsor.person_id),
+}
 
 
-def _group_column(field: str):
-    """(column, extra join) for a grouping field; people and units count once per record they are on."""
-    if field == "adoption_class":
-        return func.coalesce(Proposal.adoption_class, literal(NO_CLASS)), None
-    if field == "year":
-        return Proposal.year, None
-    if field == "kind":
-        return Proposal.kind, None
-    if field == "category":
-        return Proposal.category, None
-    if field == "status":
-        return Proposal.implementation_status, None
-    if field == "site":
-        return Site.slug, "site"
-    if field == "lead_unit":
-        return Organization.name, "lead_unit"
-    if field == "sponsor":
-        return Person.name, "sponsor"
-    raise QueryError(f"cannot group by {field}: choose from {', '.join(GROUPS)}")
+def _group_column(field: str) -> tuple[ColumnElement, str | None]:
+    try:
+        return _GROUP_COLUMNS[field]
+    except KeyError:
+        raise QueryError(f"cannot group by {field}: choose from {', '.join(GROUPS)}") from None
 
 
 def stats(session: Session, filters: Filters, by: Sequence[str]) -> dict[str, Any]:
@@ -195,15 +200,7 @@ def stats(session: Session, filters: Filters, by: Sequence[str]) -> dict[str, An
             joins.append(join)
     statement = select(*columns, func.count(func.distinct(Proposal.id)).label("count")).select_from(Proposal)
     for join in joins:
-        if join == "site":
-            statement = statement.join(Site, Site.id == Proposal.site_id)
-        elif join == "lead_unit":
-            statement = statement.join(ProposalUnit, and_(ProposalUnit.proposal_id == Proposal.id,
-                                                          ProposalUnit.role == "lead")).join(
-                Organization, Organization.id == ProposalUnit.organization_id)
-        elif join == "sponsor":
-            statement = statement.join(ProposalSponsor, ProposalSponsor.proposal_id == Proposal.id).join(
-                Person, Person.id == ProposalSponsor.person_id)
+        statement = _GROUP_JOINS[join](statement)
     statement = statement.where(*clauses(filters, _dialect(session))).group_by(*columns)
     total = count(session, filters)
     rows = []
