@@ -25,6 +25,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from parse import load_pages  # noqa: E402
 
 from archive.db import make_engine, session_factory, upgrade  # noqa: E402
 from archive.ingest import CaptureIn, ensure_site, ingest_batch  # noqa: E402
@@ -38,13 +41,7 @@ WHEN = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def fixture_pages() -> list[tuple[bytes, ProposalRecord]]:
-    pages = []
-    for site in sorted(p for p in FIXTURES.iterdir() if (p / "pages").is_dir()):
-        for path in sorted((site / "pages").rglob("*.html")):
-            url = f"https://{site.name}.example/" + path.relative_to(site / "pages").as_posix()
-            body = path.read_bytes()
-            pages.append((body, parse_detail(body, url)))
-    return pages
+    return [(body, parse_detail(body, url)) for body, url in load_pages(FIXTURES)]
 
 
 def variant(index: int, body: bytes, record: ProposalRecord) -> tuple[bytes, ProposalRecord]:
