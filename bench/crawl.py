@@ -59,7 +59,8 @@ def child_bare(column_url: str) -> dict:
     from scrapy.crawler import CrawlerProcess
     from selectolax.lexbor import LexborHTMLParser
 
-    from crawler.parsers.listing import jpaas_column, jpaas_list
+    from crawler.platforms.hanweb_jpaas import read_column as jpaas_column
+    from crawler.platforms.hanweb_jpaas import read_list as jpaas_list
 
     counted = {"pages": 0}
 
@@ -84,7 +85,7 @@ def child_bare(column_url: str) -> dict:
             listing = jpaas_list(response.body, response.url)
             for entry in listing.entries:
                 yield scrapy.Request(entry.url, callback=self.parse_detail)
-            if listing.entries and page_no < (listing.page_count or 0):
+            if listing.entries and page_no < (listing.last_page or 0):
                 yield self.list_page(page_no + 1)
 
         def parse_detail(self, response):

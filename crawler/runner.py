@@ -10,7 +10,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from .sites import SiteConfig
-from .spiders.base import ProposalsSpider
+from .spiders.proposals import ProposalsSpider
 from .state import CrawlState
 
 

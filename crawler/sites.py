@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .parsers.listing import PLATFORMS
+from .platforms import PLATFORMS
 
 ENV_VAR = "PROPOSALS_SITES"
 

@@ -1,9 +1,10 @@
-"""The spider that walks proposal columns: column pages, their lists, the records' detail pages.
+"""The one spider: walks proposal columns (column pages, their lists, the records' detail pages).
 
-What to fetch is decided here; how a platform pages its lists lives in one module per platform
-(hanweb_jpaas.py, hanweb_jpage.py). A crawl is incremental: a list is walked until it reaches
-records the archive already holds (with a small overlap, since lists shift), known pages are not
-fetched again, and records that are not final yet are revalidated with conditional GETs.
+What to fetch is decided here; how a platform pages its lists lives in one module per family
+(crawler/platforms/), reached only through the registry. A crawl is incremental: a list is walked
+until it reaches records the archive already holds (with a small overlap, since lists shift),
+known pages are not fetched again, and records that are not final yet are revalidated with
+conditional GETs.
 """
 
 from __future__ import annotations
@@ -17,36 +18,39 @@ from scrapy.http import Response
 from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, PageItem
 from ..parsers import NotAProposalPage, parse_detail
 from ..parsers.encoding import content_type_charset
-from ..parsers.listing import JPAAS, JPAGE, ListEntry, ListPage, NotAListPage, detect_platform
+from ..platforms import REGISTRY, ListEntry, ListPage, NotAListPage, Platform, detect
 from ..sites import SiteConfig, adhoc_site, registry
 from ..state import CrawlState
 
 LIST_PRIORITY = 10  # lists first, so that the walk goes on while detail pages download
+# what a page's own script sends with its list requests
+XHR_HEADERS = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, text/javascript, */*; q=0.01"}
 
 
 class Walk:
-    """One column's list walk: how many archived records in a row it has met."""
+    """One column's list walk: its platform and column, how many archived records in a row it has met."""
 
     def __init__(self, site: str, column_url: str) -> None:
         self.site = site
         self.column_url = column_url
         self.known_streak = 0
+        self.platform: Platform | None = None
+        self.column: Any = None
 
 
 class ProposalsSpider(scrapy.Spider):
     """Crawl the proposal columns of the given sites (or of one column URL)."""
 
     name = "proposals"
-    platform: str | None = None  # set by the per-platform spiders: no detection
 
     def __init__(self, sites: Iterable[SiteConfig] | str | None = None, url: str | None = None,
                  full: bool | str = False, sites_file: str | None = None, state: CrawlState | None = None,
-                 **kwargs: Any) -> None:
+                 platform: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(sites, str):  # scrapy crawl proposals -a sites=zhoushan,other
             known = registry(sites_file)
             sites = [known[slug.strip()] for slug in sites.split(",") if slug.strip()]
-        self.site_configs = list(sites or []) + ([adhoc_site(url, self.platform)] if url else [])
+        self.site_configs = list(sites or []) + ([adhoc_site(url, platform)] if url else [])
         self.full = full if isinstance(full, bool) else str(full).lower() in ("1", "true", "yes")
         self.state = state
 
@@ -65,12 +69,13 @@ class ProposalsSpider(scrapy.Spider):
                 yield scrapy.Request(column_url, callback=self.parse_column, errback=self.failed,
                                      priority=LIST_PRIORITY, dont_filter=True,
                                      meta={"site": slug, "list_page": True, "walk": Walk(slug, column_url),
-                                           "platform": site.config.platform or self.platform})
+                                           "platform": site.config.platform})
             if not self.state.full:
                 for page in self.state.to_revalidate(slug):
                     yield self.detail_request(slug, page.url, conditional=True)
 
-    def detail_request(self, site: str, url: str, *, conditional: bool = False) -> scrapy.Request:
+    def detail_request(self, site: str, url: str, *, conditional: bool = False,
+                       platform: str | None = None) -> scrapy.Request:
         headers = {}
         if conditional:
             known = self.state.sites[site].known[url]
@@ -79,7 +84,7 @@ class ProposalsSpider(scrapy.Spider):
             if known.last_modified:
                 headers["If-Modified-Since"] = known.last_modified
         return scrapy.Request(url, callback=self.parse_detail, errback=self.failed, headers=headers,
-                              meta={"site": site}, dont_filter=self.state.full)
+                              meta={"site": site, "platform": platform}, dont_filter=self.state.full)
 
     def follow(self, walk: Walk, entries: Iterable[ListEntry]) -> tuple[list[scrapy.Request], bool]:
         """Detail requests for a list page's new entries, and whether the walk should go on."""
@@ -89,35 +94,36 @@ class ProposalsSpider(scrapy.Spider):
             listed += 1
             if self.state.full or entry.url not in site.known:
                 walk.known_streak = 0
-                requests.append(self.detail_request(walk.site, entry.url))
+                requests.append(self.detail_request(walk.site, entry.url, platform=walk.platform.name))
             else:  # archived: final ones are left alone, the others are being revalidated already
                 walk.known_streak += 1
         self.state.count(walk.site, "listed", listed)
         overlap = self.settings.getint("PROPOSALS_LIST_OVERLAP")
         return requests, self.state.full or walk.known_streak < overlap
 
-    def walk_list(self, response: Response, read) -> tuple[ListPage | None, list[Any], bool]:
-        """A list answer read by `read`: (the list, its detail requests or an item saying why there is
-        no list, whether the walk goes on)."""
-        if response.meta.get("blocked"):
-            return None, [self.page_item(response, BLOCKED, reason=response.meta["blocked"])], False
-        try:
-            listing = read(response.body, response.url)
-        except NotAListPage as error:
-            return None, [self.page_item(response, FAILED, reason=str(error))], False
-        requests, keep_going = self.follow(response.meta["walk"], listing.entries)
-        return listing, requests, keep_going and bool(listing.entries)
+    def list_request(self, walk: Walk, page: int) -> scrapy.Request | None:
+        """The request for list page `page` of a walk, as its platform builds it (None: no such page)."""
+        wanted = walk.platform.list_request(walk.column, page, self.settings.getint("PROPOSALS_PAGE_SIZE"))
+        if wanted is None:
+            return None
+        headers = {"Referer": walk.column_url} | (XHR_HEADERS if wanted.xhr else {})
+        meta = {"site": walk.site, "walk": walk, "list_page": True}
+        if wanted.form is None:
+            return scrapy.Request(wanted.url, callback=self.parse_list, errback=self.failed, meta=meta,
+                                  headers=headers, priority=LIST_PRIORITY, cb_kwargs={"page": page},
+                                  dont_filter=True)
+        return scrapy.FormRequest(wanted.url, formdata=dict(wanted.form), callback=self.parse_list,
+                                  errback=self.failed, meta=meta, headers=headers, priority=LIST_PRIORITY,
+                                  cb_kwargs={"page": page}, dont_filter=True)
 
-    def list_request(self, response: Response, url: str, callback, *, formdata: dict[str, str] | None = None,
-                     **cb_kwargs: Any) -> scrapy.Request:
-        """A list request of the walk `response` belongs to: a GET, or with `formdata` a form POST."""
-        meta = {key: response.meta[key] for key in ("site", "walk")} | {"list_page": True}
-        headers = {"X-Requested-With": "XMLHttpRequest", "Referer": response.meta["walk"].column_url,
-                   "Accept": "application/json, text/javascript, */*; q=0.01"}
-        form = {} if formdata is None else {"formdata": formdata}
-        request_class = scrapy.Request if formdata is None else scrapy.FormRequest
-        return request_class(url, callback=callback, errback=self.failed, meta=meta, headers=headers,
-                             priority=LIST_PRIORITY, cb_kwargs=cb_kwargs, dont_filter=True, **form)
+    def walk_page(self, walk: Walk, page: int, listing: ListPage) -> Iterator[scrapy.Request]:
+        """A list page's detail requests, then the next list page while the walk goes on."""
+        requests, keep_going = self.follow(walk, listing.entries)
+        yield from requests
+        if keep_going and listing.entries and (listing.last_page is None or page < listing.last_page):
+            following = self.list_request(walk, page + 1)
+            if following is not None:
+                yield following
 
     # --- callbacks ---------------------------------------------------------------------------------
 
@@ -125,16 +131,36 @@ class ProposalsSpider(scrapy.Spider):
         if response.meta.get("blocked"):
             yield self.page_item(response, BLOCKED, reason=response.meta["blocked"])
             return
-        platform = response.meta.get("platform") or detect_platform(response.text)
-        walker = walker_for(platform)
-        if walker is None:
+        name = response.meta.get("platform")
+        platform = REGISTRY[name] if name else detect(response.text, response.url)
+        if platform is None:
             yield self.page_item(response, FAILED, reason="not a column page of a known platform "
-                                                          "(no unitbuild.js queryData, no jpage datastore)")
+                                                          f"({', '.join(REGISTRY)})")
             return
+        walk: Walk = response.meta["walk"]
         try:
-            yield from walker(self, response)
+            walk.platform, walk.column = platform, platform.read_column(response.text, response.url)
         except NotAListPage as error:
-            yield self.page_item(response, FAILED, reason=f"{platform} column page: {error}")
+            yield self.page_item(response, FAILED, reason=f"{platform.name} column page: {error}")
+            return
+        if walk.column.first is not None:
+            yield from self.walk_page(walk, 1, walk.column.first)
+        else:
+            first = self.list_request(walk, 1)
+            if first is not None:
+                yield first
+
+    def parse_list(self, response: Response, page: int) -> Iterator[Any]:
+        if response.meta.get("blocked"):
+            yield self.page_item(response, BLOCKED, reason=response.meta["blocked"])
+            return
+        walk: Walk = response.meta["walk"]
+        try:
+            listing = walk.platform.read_list(response.body, response.url, walk.column)
+        except NotAListPage as error:
+            yield self.page_item(response, FAILED, reason=str(error))
+            return
+        yield from self.walk_page(walk, page, listing)
 
     def parse_detail(self, response: Response) -> Iterator[PageItem]:
         if response.status == 304:
@@ -146,8 +172,11 @@ class ProposalsSpider(scrapy.Spider):
 
     def parsed(self, response: Response) -> PageItem:
         charset = content_type_charset(_header(response.headers, b"Content-Type"))
+        # the family that listed the page reads it; revalidated pages are read by the generic parser
+        platform = REGISTRY.get(response.meta.get("platform") or "")
+        parse = platform.parse_detail if platform is not None else parse_detail
         try:
-            record = parse_detail(response.body, response.url, encoding=charset)
+            record = parse(response.body, response.url, encoding=charset)
         except NotAProposalPage as error:
             kind = BLOCKED if error.reason in ("blocked", "truncated") else FAILED
             return self.page_item(response, kind, reason=f"not a proposal page: {error}")
@@ -173,9 +202,3 @@ def _header(headers, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
 
-
-def walker_for(platform: str | None):
-    """The list walk of a platform: a function (spider, column response) -> requests and items."""
-    from . import hanweb_jpaas, hanweb_jpage
-
-    return {JPAAS: hanweb_jpaas.walk_column, JPAGE: hanweb_jpage.walk_column}.get(platform or "")

@@ -1,4 +1,4 @@
-"""Column pages and list answers of both platforms, read from the captured examples."""
+"""Column pages and list answers of both Hanweb families, read from the captured examples."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from urllib.parse import quote, urlencode
 import pytest
 from conftest import FIXTURES, site_json
 
-from crawler.parsers.listing import (
-    JPAAS,
-    JPAGE,
-    NotAListPage,
-    detect_platform,
-    jpaas_column,
-    jpaas_list,
-    jpage_column,
-    jpage_list,
-)
+from crawler.platforms import REGISTRY, NotAListPage, detect, hanweb_jpaas, hanweb_jpage
+
+jpaas_column, jpaas_list = hanweb_jpaas.read_column, hanweb_jpaas.read_list
+jpage_column, jpage_list = hanweb_jpage.read_column, hanweb_jpage.read_list
+JPAAS, JPAGE = REGISTRY["hanweb-jpaas"], REGISTRY["hanweb-jpage"]
+
+
+def detect_platform(markup: str):
+    return detect(markup, "https://x.example/col/col1/index.html")
 
 HAIDAO = FIXTURES / "haidao" / "examples"
 GUCHENG = FIXTURES / "gucheng" / "examples"
@@ -47,6 +46,7 @@ def test_jpaas_list_request_is_the_browsers_to_the_byte():
     column = jpaas_column((HAIDAO / "col-1229395011-index.html").read_text(encoding="utf-8"),
                           "https://www.haidao.example/col/col1229395011/index.html?number=W001-002")
     url = column.unit_url + "?" + urlencode(column.list_params(2, 3), quote_via=quote)
+    assert hanweb_jpaas.list_request(column, 2, 3).url == url
     readme = (HAIDAO / "README.md").read_text(encoding="utf-8")
     assert url in readme  # the example request of api-1229395011-p2.json
 
@@ -58,14 +58,14 @@ def test_jpaas_list_pages_give_full_titles_absolute_urls_and_totals():
     entries = [entry for page in pages for entry in page.entries]
     assert [(e.url, e.title, e.date) for e in entries] == [
         ("https://www.haidao.example" + r["path"], r["title"], r["date"]) for r in records]
-    assert {(page.total, page.page_count) for page in pages} == {(8, 3)}
+    assert {(page.total, page.last_page) for page in pages} == {(8, 3)}
 
 
 def test_a_jpaas_page_past_the_end_is_empty_with_the_true_count():
     readme = (HAIDAO / "README.md").read_text(encoding="utf-8")
     answer = readme.split("page 4 of column 1229395011 is exactly:\n\n```json\n", 1)[1].split("\n```", 1)[0]
     page = jpaas_list(answer, "https://www.haidao.example/")
-    assert (page.entries, page.total, page.page_count) == ((), 8, 3)
+    assert (page.entries, page.total, page.last_page) == ((), 8, 3)
 
 
 def test_jpage_column_gives_the_first_group_and_the_proxy_form():
@@ -78,17 +78,24 @@ def test_jpage_column_gives_the_first_group_and_the_proxy_form():
                                       "%E5%BA%9C&permissiontype=0")
     assert column.group_params(5) == {"startrecord": "5", "endrecord": "8", "perpage": "2"}
     records = site_json("gucheng")["columns"][0]["records"]
-    assert [(e.url, e.title, e.date) for e in column.first_group.entries] == [
+    assert [(e.url, e.title, e.date) for e in column.first.entries] == [
         ("http://www.gucheng.example" + r["path"], r["title"], r["date"]) for r in records[:4]]
+    assert column.first.last_page == 2  # groups of 4: the embedded one and one more
+    second = hanweb_jpage.list_request(column, 2, 15)
+    assert second.url == "http://www.gucheng.example/module/jpage/dataproxy.jsp?startrecord=5&endrecord=8&perpage=2"
+    assert dict(second.form) == column.form
+    assert hanweb_jpage.list_request(column, 3, 15) is None  # past the total the column page states
 
 
 def test_jpage_groups_from_dataproxy():
+    column = jpage_column((GUCHENG / "col-40512-index.html").read_bytes().decode("gb18030"),
+                          "http://www.gucheng.example/col/col40512/index.html")
     page = jpage_list((GUCHENG / "dataproxy-40512-5-8.xml").read_bytes(),
-                      "http://www.gucheng.example/module/jpage/dataproxy.jsp")
+                      "http://www.gucheng.example/module/jpage/dataproxy.jsp", column)
     records = site_json("gucheng")["columns"][0]["records"]
     assert [(e.url, e.title) for e in page.entries] == [
         ("http://www.gucheng.example" + r["path"], r["title"]) for r in records[4:]]
-    assert (page.total, page.page_count) == (6, 3)
+    assert (page.total, page.last_page) == (6, 2)
 
 
 @pytest.mark.parametrize("body", [b"<html>not json</html>", b'{"success":false,"data":null}', b"{}"])
@@ -119,7 +126,7 @@ def test_the_column_list_among_several_units():
              'title="通知">通知</a>]]></record></recordset></datastore></script></div><script>var param_11111 = '
              "{col:1,appid:1,webid:85,path:'/',columnid:40100,unitid:'11111'};</script>")
     column = jpage_column(other + gucheng, "http://www.gucheng.example/col/col40512/index.html")
-    assert column.form["unitid"] == "78231" and len(column.first_group.entries) == 4 and column.total == 6
+    assert column.form["unitid"] == "78231" and len(column.first.entries) == 4 and column.total == 6
 
 
 def test_pager_links_are_not_records():
