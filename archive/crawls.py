@@ -19,7 +19,8 @@ from .models import Capture, CrawlRun, Proposal, Reply
 
 # 落实情况 values that mean the work is still going on
 _ONGOING_RE = re.compile(r"中$|计划|正在|未|待|拟|部分")
-RUN_COUNTS = ("listed", "fetched", "not_modified", "new", "changed", "unchanged", "failed", "blocked")
+SKIPPED = "skipped"  # capture outcome of a page that holds no single record
+RUN_COUNTS = ("listed", "fetched", "not_modified", "new", "changed", "unchanged", "skipped", "failed", "blocked")
 
 
 def is_final(implementation_status: str | None, has_reply: bool) -> bool:
@@ -36,6 +37,7 @@ class KnownPage:
     published: dt.date | None     # publication date (else generation date, else first seen)
     etag: str | None              # validators of the newest capture, for conditional GET
     last_modified: str | None
+    record: bool = True           # False: a page that holds no record (skipped)
 
     def revalidate(self, today: dt.date, max_age_days: int) -> bool:
         """Should a crawl ask again (conditionally) whether this page changed?"""
@@ -59,6 +61,14 @@ def known_pages(session: Session, site_id: int) -> dict[str, KnownPage]:
                      else row.generated_on or row.first_seen.date())
         pages[row.url] = KnownPage(row.url, is_final(row.implementation_status, bool(row.has_reply)), published,
                                    row.etag, row.last_modified)
+    # pages of a column that hold no record (summaries, notices): known, so not fetched every night
+    skipped = (select(Capture.url, Capture.fetched_at, Capture.etag, Capture.last_modified)
+               .where(Capture.site_id == site_id, Capture.outcome == SKIPPED)
+               .order_by(Capture.id))
+    for row in session.execute(skipped):
+        if row.url not in pages or not pages[row.url].record:
+            pages[row.url] = KnownPage(row.url, True, row.fetched_at.date(), row.etag, row.last_modified,
+                                       record=False)
     return pages
 
 

@@ -88,6 +88,7 @@ class CrawlRun(Base):
     new: Mapped[int] = mapped_column(default=0)
     changed: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")  # pages that hold no record
     failed: Mapped[int] = mapped_column(default=0)
     blocked: Mapped[int] = mapped_column(default=0)
 

@@ -85,7 +85,8 @@ def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool) 
     stderr.print(
         f"crawled {len(result.per_site)} site{'s' if len(result.per_site) != 1 else ''}: "
         f"{counts['listed']} listed, {counts['fetched']} fetched, {counts['not_modified']} not modified; "
-        f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged; "
+        f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged, "
+        f"{counts['skipped']} skipped; "
         f"{counts['blocked']} blocked, {counts['failed']} failed"
         + ("" if result.finish_reason == "finished" else f" (stopped: {result.finish_reason})"), markup=False)
     if not result.ok:
@@ -99,7 +100,8 @@ def _nothing():
 
 # (heading, count) of the live display
 _LIVE_COLUMNS = (("listed", "listed"), ("fetched", "fetched"), ("304", "not_modified"), ("new", "new"),
-                 ("changed", "changed"), ("unchanged", "unchanged"), ("blocked", "blocked"), ("failed", "failed"))
+                 ("changed", "changed"), ("unchanged", "unchanged"), ("skipped", "skipped"), ("blocked", "blocked"),
+                 ("failed", "failed"))
 
 
 def _crawl_table(state) -> Table:

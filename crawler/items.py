@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from .parsers import ProposalRecord
 
-RECORD, NOT_MODIFIED, BLOCKED, FAILED = "record", "not-modified", "blocked", "failed"
+RECORD, NOT_MODIFIED, BLOCKED, FAILED, SKIPPED = "record", "not-modified", "blocked", "failed", "skipped"
 
 
 @dataclass
 class PageItem:
-    kind: str                                  # record, not-modified, blocked, failed
+    kind: str                                  # record, not-modified, blocked, failed, skipped
     site: str                                  # site slug
     url: str
     fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
@@ -22,4 +22,4 @@ class PageItem:
     last_modified: str | None = None
     content_type: str | None = None
     record: ProposalRecord | None = field(default=None, repr=False)
-    reason: str | None = None                  # why blocked or failed
+    reason: str | None = None                  # why blocked, failed or skipped

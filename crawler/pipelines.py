@@ -10,7 +10,7 @@ from archive.crawls import seen_unchanged
 from archive.db import transaction
 from archive.ingest import CaptureIn, archive_failures, ingest_batch
 
-from .items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, PageItem
+from .items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, PageItem
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,10 @@ class ArchivePipeline:
                 not_modified.setdefault(site.site_id, []).append(item.url)
                 state.count(item.site, "not_modified")
                 continue
-            if item.kind in (BLOCKED, FAILED):
+            if item.kind in (BLOCKED, FAILED, SKIPPED):
                 state.count(item.site, item.kind)
-                logger.warning("%s: %s (%s)", item.kind, item.url, item.reason)
+                log = logger.info if item.kind == SKIPPED else logger.warning
+                log("%s: %s (%s)", item.kind, item.url, item.reason)
                 if item.body is None:
                     continue  # nothing was fetched: nothing to keep
             else:

@@ -15,13 +15,14 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, PageItem
+from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, PageItem
 from ..parsers import NotAProposalPage, parse_detail
 from ..parsers.encoding import content_type_charset
 from ..platforms import REGISTRY, ListEntry, ListPage, NotAListPage, Platform, detect
 from ..sites import SiteConfig, adhoc_site, registry
 from ..state import CrawlState
 
+NOT_A_RECORD = "not-a-record"  # NotAProposalPage.reason of a real page that holds no single record
 LIST_PRIORITY = 10  # lists first, so that the walk goes on while detail pages download
 # what a page's own script sends with its list requests
 XHR_HEADERS = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, text/javascript, */*; q=0.01"}
@@ -178,7 +179,9 @@ class ProposalsSpider(scrapy.Spider):
         try:
             record = parse(response.body, response.url, encoding=charset)
         except NotAProposalPage as error:
-            kind = BLOCKED if error.reason in ("blocked", "truncated") else FAILED
+            # a page of the column that is not one proposal's record (a yearly summary, a notice) is
+            # skipped: neither a failure nor a record
+            kind = {"blocked": BLOCKED, "truncated": BLOCKED, NOT_A_RECORD: SKIPPED}.get(error.reason, FAILED)
             return self.page_item(response, kind, reason=f"not a proposal page: {error}")
         return self.page_item(response, RECORD, record=record)
 
