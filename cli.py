@@ -52,7 +52,8 @@ app.add_typer(schema.app, name="db")
 
 
 def main() -> None:
-    """Entry point: usage errors and unexpected errors become one line on stderr (exit 2 and 1)."""
+    """Entry point: usage errors and unexpected errors become one line on stderr (exit 2 and 1);
+    a closed stdout (`proposals query | head -1`) ends the command quietly (exit 1)."""
     try:  # Typer vendors Click from 0.2x on; older ones use Click itself
         from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
     except ImportError:  # pragma: no cover
@@ -61,28 +62,53 @@ def main() -> None:
     try:
         # without standalone mode, an Exit raised by a command comes back as its code
         code = app(standalone_mode=False)
+        sys.stdout.flush()  # a reader gone away shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        _stdout_closed()
     except NoArgsIsHelpError as error:
         stdout.print(error.ctx.get_help(), markup=False)
         sys.exit(2)
     except UsageError as error:
         hint = f" (see {error.ctx.command_path} --help)" if error.ctx is not None else ""
-        stderr.print(f"error: {error.format_message()}{hint}", markup=False, style="red")
-        sys.exit(2)
+        _error(f"{error.format_message()}{hint}", 2)
     except ClickException as error:
-        stderr.print(f"error: {error.format_message()}", markup=False, style="red")
-        sys.exit(error.exit_code)
+        _error(error.format_message(), error.exit_code)
     except typer.Exit as error:
+        _flush_or_quit()
         sys.exit(error.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         stderr.print("interrupted", markup=False)
         sys.exit(1)
-    except Exception as error:  # a bug: one line unless asked for the whole story
+    except Exception as error:
+        from archive.db import ArchiveUsageError, first_line
+
+        if isinstance(error, ArchiveUsageError):  # a --db URL or a setting the archive cannot use
+            _error(str(error), 2)
         if os.environ.get("PROPOSALS_DEBUG"):
             raise
-        stderr.print(f"error: unexpected {type(error).__name__}: {error} (set PROPOSALS_DEBUG=1 for the traceback)",
-                     markup=False, style="red")
-        sys.exit(1)
+        # a bug: one line unless asked for the whole story
+        _error(f"unexpected {type(error).__name__}: {first_line(error)} (set PROPOSALS_DEBUG=1 for the traceback)", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error(message: str, code: int) -> None:
+    stderr.print(f"error: {message}", markup=False, style="red")
+    sys.exit(code)
+
+
+def _flush_or_quit() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _stdout_closed() -> None:
+    """The reader of stdout went away: stop without a word, as the Python docs advise (SIGPIPE)."""
+    # Python flushes stdout once more on the way out: point it at /dev/null so that flush is quiet
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,14 @@ all, so a crash never leaves a half-written record. Ingesting the same capture a
 nothing; a later capture that changes a record updates its rows and writes one `revision` row
 per changed field, with the old and the new value. No record, capture, person or unit is ever
 deleted: a changed record's child rows are rewritten, and its revisions keep what they said.
+
+One bad record never sinks its batch: the batch is written under a SAVEPOINT, and if the
+database refuses it, again record by record, each under its own; a record it refuses comes back
+as `Failed(reason)` in place of its outcome, and the others are archived.
+
+Several writers may share an archive (two imports, an import and a crawl): the first use of a
+site, a person, a unit, a capture or a record is an INSERT … ON CONFLICT DO NOTHING read back
+afterwards, so whichever writer comes second finds the row the first one made.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from crawler.parsers import PARSER_VERSION, ProposalRecord
 
+from .db import first_line
 from .models import (
     Attachment,
     Capture,
@@ -40,6 +49,33 @@ from .models import (
 from .records import child_rows, chunks, flatten, load_records, proposal_row
 
 Outcome = Literal["new", "changed", "unchanged"]
+
+
+class Failed(str):
+    """The outcome of a record the archive could not write, with the reason (the database's
+    first line, e.g. `value too long for type character varying(40)`).
+
+    It is the string "failed" (equal to it, hashed as it, `str()` of it), so that code counting
+    outcomes by name counts it as failed: `Counter(outcomes)["failed"]`. `isinstance(outcome,
+    Failed)` tells it from the others; `outcome.reason` says why."""
+
+    __match_args__ = ("reason",)
+    reason: str
+
+    def __new__(cls, reason: str) -> Failed:
+        self = super().__new__(cls, "failed")
+        self.__dict__["reason"] = reason
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __repr__(self) -> str:
+        return f"Failed({self.reason!r})"
+
+    def __reduce__(self):
+        return Failed, (self.reason,)
+
 CHILD_TABLES = {"proposal_sponsor": ProposalSponsor, "proposal_unit": ProposalUnit, "reply": Reply,
                 "attachment": Attachment, "extra_field": ExtraField}
 
@@ -83,6 +119,19 @@ def capture_body(capture: Capture) -> bytes:
     return zlib.decompress(capture.body)
 
 
+# --- inserts that several writers may race to -----------------------------------------------------
+
+
+def _insert_new(session: Session, model, conflict: Sequence[str]):
+    """INSERT … ON CONFLICT (natural key) DO NOTHING, in the dialect's own words."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model).on_conflict_do_nothing(index_elements=list(conflict))
+
+
 # --- sites ----------------------------------------------------------------------------------------
 
 
@@ -91,14 +140,13 @@ def ensure_site(session: Session, slug: str, *, name: str | None = None, base_ur
     """The site of this slug, created on first use; given details fill in what it lacks."""
     site = session.scalars(select(Site).where(Site.slug == slug)).one_or_none()
     if site is None:
-        site = Site(slug=slug, name=name or slug, base_url=base_url, platform=platform)
-        session.add(site)
-        session.flush()
-    else:
-        if name and site.name == site.slug:
-            site.name = name
-        site.base_url = site.base_url or base_url
-        site.platform = platform or site.platform
+        session.execute(_insert_new(session, Site, ["slug"]).values(
+            slug=slug, name=name or slug, base_url=base_url, platform=platform))
+        site = session.scalars(select(Site).where(Site.slug == slug)).one()
+    if name and site.name == site.slug:
+        site.name = name
+    site.base_url = site.base_url or base_url
+    site.platform = platform or site.platform
     return site
 
 
@@ -110,7 +158,7 @@ def site_for_url(session: Session, url: str, slug: str | None = None) -> Site:
     netloc = urlsplit(url).netloc.lower()
     if not netloc:
         return ensure_site(session, "local")
-    for site in session.scalars(select(Site).where(Site.base_url.is_not(None))):
+    for site in session.scalars(select(Site).where(Site.base_url.is_not(None)).order_by(Site.id)):
         if urlsplit(site.base_url).netloc.lower() == netloc:
             return site
     parts = urlsplit(url)
@@ -135,6 +183,19 @@ def known_captures(session: Session, keys: Iterable[tuple[int, str, str]]) -> se
     return set(_capture_id_map(session, keys))
 
 
+def records_elsewhere(session: Session, digests: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+    """For page bytes (by sha256) that some archived record came from: the (site, url) pairs it was
+    captured under, oldest first. Bytes under another URL are the same page saved twice."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for chunk in chunks(sorted(set(digests)), 450):
+        rows = session.execute(select(Capture.sha256, Capture.site_id, Capture.url)
+                               .where(Capture.sha256.in_(chunk), Capture.outcome == "record").order_by(Capture.id))
+        for digest, site_id, url in rows:
+            if (site_id, url) not in found.setdefault(digest, []):
+                found[digest].append((site_id, url))
+    return found
+
+
 def touch(session: Session, keys: Sequence[tuple[int, str, str]], seen_at: dt.datetime) -> None:
     """Bytes fetched again unchanged: the capture and its record were seen again, nothing else."""
     for chunk in chunks(list(keys), 300):
@@ -144,33 +205,81 @@ def touch(session: Session, keys: Sequence[tuple[int, str, str]], seen_at: dt.da
                         .values(last_seen=seen_at))
 
 
-def archive_failures(session: Session, failures: Sequence[tuple[CaptureIn, str, str]]) -> None:
-    """Keep pages that gave no record (blocked, truncated, not a proposal page) for inspection."""
+def archive_failures(session: Session,
+                     failures: Sequence[tuple[CaptureIn, str, str]]) -> list[tuple[CaptureIn, Failed]]:
+    """Keep pages that gave no record (blocked, truncated, not a proposal page) for inspection.
+
+    Returns the pages the database would not keep either, each with its Failed reason (the rest
+    are kept: one refused page does not lose the others)."""
+    if not failures:
+        return []
+    refused = _isolated(session, list(failures), _archive_failures)
+    return [(capture, outcome) for (capture, _, _), outcome in zip(failures, refused, strict=True)
+            if isinstance(outcome, Failed)]
+
+
+def _archive_failures(session: Session, failures: Sequence[tuple[CaptureIn, str, str]]) -> list[str]:
     known = known_captures(session, (capture.key for capture, _, _ in failures))
     rows, seen = [], set()
-    for capture, outcome, error in failures:
+    for capture, outcome, error in sorted(failures, key=lambda failure: failure[0].key):
         if capture.key in known or capture.key in seen:
             continue
         seen.add(capture.key)
         rows.append(capture.row(outcome, error))
     if rows:
-        session.execute(insert(Capture), rows)
+        session.execute(_insert_new(session, Capture, ["site_id", "url", "sha256"]), rows)
     if known:
-        touch(session, list(known), max(c.fetched_at for c, _, _ in failures))
+        touch(session, sorted(known), max(c.fetched_at for c, _, _ in failures))
+    return ["kept"] * len(failures)
 
 
 # --- records ---------------------------------------------------------------------------------------
 
 
-def ingest(session: Session, record: ProposalRecord, capture: CaptureIn) -> Outcome:
-    """One record with the capture it came from: new, changed or unchanged."""
+def ingest(session: Session, record: ProposalRecord, capture: CaptureIn) -> Outcome | Failed:
+    """One record with the capture it came from: new, changed or unchanged (or Failed)."""
     return ingest_batch(session, [(record, capture)])[0]
 
 
 def ingest_batch(session: Session, items: Sequence[tuple[ProposalRecord, CaptureIn]], *,
-                 observed_at: dt.datetime | None = None) -> list[Outcome]:
-    """Many records at once, in the caller's transaction. `observed_at` overrides the capture time
-    as the time of change (reparse: the archive changed now, not when the page was fetched)."""
+                 observed_at: dt.datetime | None = None) -> list[Outcome | Failed]:
+    """Many records at once, in the caller's transaction: one outcome per item, in order.
+
+    A record the database refuses gets `Failed(reason)` and leaves nothing behind; the others
+    are written (see the module's doc). `observed_at` overrides the capture time as the time of
+    change (reparse: the archive changed now, not when the page was fetched)."""
+    return _isolated(session, list(items), lambda s, batch: _ingest_in_order(s, batch, observed_at))
+
+
+def _isolated(session: Session, items: list, write) -> list:
+    """`write(session, items)` under a SAVEPOINT; if it fails, each item alone under its own, and
+    the ones that fail again become Failed(reason). A lost connection is not any item's fault."""
+    if not items:
+        return []
+    try:
+        with session.begin_nested():
+            return write(session, items)
+    except Exception as error:
+        if len(items) == 1:
+            return [_failure(error)]
+    outcomes = []
+    for item in items:
+        try:
+            with session.begin_nested():
+                outcomes.extend(write(session, [item]))
+        except Exception as error:
+            outcomes.append(_failure(error))
+    return outcomes
+
+
+def _failure(error: Exception) -> Failed:
+    if getattr(error, "connection_invalidated", False):
+        raise error
+    return Failed(first_line(error))
+
+
+def _ingest_in_order(session: Session, items: Sequence[tuple[ProposalRecord, CaptureIn]],
+                     observed_at: dt.datetime | None) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(items)
     pending = list(range(len(items)))
     while pending:  # a page twice in one batch: the second copy goes in after the first
@@ -200,18 +309,17 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
                                                          for name in r["lead_units"] + r["co_units"]])
     outcomes: list[Outcome] = []
     new_rows: list[dict[str, Any]] = []
-    new_items: list[tuple[int, dict[str, Any]]] = []
+    new_items: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}  # (site, url) -> (item, record)
     changed: list[_Change] = []
     seen_rows: list[dict[str, Any]] = []
-    for capture, record in zip(captures, records, strict=True):
+    for index, (capture, record) in enumerate(zip(captures, records, strict=True)):
         when = observed_at or capture.fetched_at
         proposal_id = existing.get((capture.site_id, capture.url))
         if proposal_id is None:
-            row = proposal_row(record) | {"site_id": capture.site_id, "url": capture.url, "first_seen": when,
-                                          "last_seen": when, "last_changed": when,
-                                          "capture_id": capture_ids[capture.key]}
-            new_rows.append(row)
-            new_items.append((len(new_rows) - 1, record))
+            new_rows.append(proposal_row(record) | {"site_id": capture.site_id, "url": capture.url,
+                                                    "first_seen": when, "last_seen": when, "last_changed": when,
+                                                    "capture_id": capture_ids[capture.key]})
+            new_items[(capture.site_id, capture.url)] = (index, record)
             outcomes.append("new")
             continue
         old = old_records[proposal_id]
@@ -225,13 +333,18 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
 
     children: dict[str, list[dict[str, Any]]] = {name: [] for name in CHILD_TABLES}
     fts_new: list[dict[str, Any]] = []
+    raced: list[int] = []  # records another writer inserted since we looked: ingested again below
     if new_rows:
-        ids = session.execute(insert(Proposal).returning(Proposal.id, sort_by_parameter_order=True),
-                              new_rows).scalars().all()
-        for (row_index, record), proposal_id in zip(new_items, ids, strict=True):
-            site_id = new_rows[row_index]["site_id"]
-            _add_children(children, proposal_id, record, site_id, person_ids, organization_ids)
-            fts_new.append(_fts_row(proposal_id, record))
+        new_rows.sort(key=lambda row: (row["site_id"], row["url"]))  # one lock order for every writer
+        inserted = {(site_id, url): proposal_id for proposal_id, site_id, url in session.execute(
+            _insert_new(session, Proposal, ["site_id", "url"])
+            .returning(Proposal.id, Proposal.site_id, Proposal.url), new_rows)}
+        for key, (index, record) in new_items.items():
+            if key not in inserted:
+                raced.append(index)
+                continue
+            _add_children(children, inserted[key], record, key[0], person_ids, organization_ids)
+            fts_new.append(_fts_row(inserted[key], record))
     if seen_rows:
         session.execute(update(Proposal), seen_rows)
     if changed:
@@ -242,6 +355,10 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
     if fts_new and session.get_bind().dialect.name == "sqlite":
         session.execute(text("INSERT INTO proposal_fts(rowid, title, content, reply) "
                              "VALUES (:id, :title, :content, :reply)"), fts_new)
+    if raced:
+        for index, outcome in zip(raced, _ingest_distinct(session, [items[i] for i in raced], observed_at),
+                                  strict=True):
+            outcomes[index] = outcome
     return outcomes
 
 
@@ -296,47 +413,60 @@ def _fts_row(proposal_id: int, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capture_ids(session: Session, captures: Sequence[CaptureIn]) -> dict[tuple[int, str, str], int]:
+    """Ids of these captures, inserting the new ones; every one now gave a record."""
     ids = _capture_id_map(session, (c.key for c in captures))
-    if ids:
-        latest = max(c.fetched_at for c in captures)
-        session.execute(update(Capture).where(Capture.id.in_(list(ids.values())))
-                        .values(last_seen_at=latest, parser_version=PARSER_VERSION, outcome="record", error=None))
-    fresh, rows = [], []
-    for capture in captures:
+    rows, fresh = [], set()
+    for capture in sorted(captures, key=lambda c: c.key):
         if capture.key not in ids and capture.key not in fresh:
-            fresh.append(capture.key)
+            fresh.add(capture.key)
             rows.append(capture.row("record"))
     if rows:
-        new_ids = session.execute(insert(Capture).returning(Capture.id, sort_by_parameter_order=True),
-                                  rows).scalars().all()
-        ids.update(zip(fresh, new_ids, strict=True))
+        ids.update({(s, u, h): i for i, s, u, h in session.execute(
+            _insert_new(session, Capture, ["site_id", "url", "sha256"])
+            .returning(Capture.id, Capture.site_id, Capture.url, Capture.sha256), rows)})
+        raced = [key for key in fresh if key not in ids]  # kept by another writer since we looked
+        if raced:
+            ids.update(_capture_id_map(session, raced))
+    known = [ids[key] for key in {c.key for c in captures} - fresh]
+    if known:
+        session.execute(update(Capture).where(Capture.id.in_(known))
+                        .values(last_seen_at=max(c.fetched_at for c in captures), parser_version=PARSER_VERSION,
+                                outcome="record", error=None))
     return ids
 
 
 def _existing(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """Ids of the archived records among these (site, url); on PostgreSQL their rows are locked
+    until the transaction ends, so that two writers changing one record take turns."""
     found: dict[tuple[int, str], int] = {}
-    for chunk in chunks(list(set(keys)), 450):
+    lock = session.get_bind().dialect.name == "postgresql"
+    for chunk in chunks(sorted(set(keys)), 450):
         statement = select(Proposal.id, Proposal.site_id, Proposal.url).where(
-            tuple_(Proposal.site_id, Proposal.url).in_(chunk))
+            tuple_(Proposal.site_id, Proposal.url).in_(chunk)).order_by(Proposal.id)
+        if lock:
+            statement = statement.with_for_update()
         found.update({(s, u): i for i, s, u in session.execute(statement)})
     return found
 
 
 def _name_ids(session: Session, model, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
     """Ids of people (or units) by (site, normalized name), creating the missing ones."""
-    wanted = list(dict.fromkeys(keys))
+    wanted = sorted(set(keys))
     ids: dict[tuple[int, str], int] = {}
     for chunk in chunks(wanted, 450):
         ids.update({(s, n): i for i, s, n in session.execute(
             select(model.id, model.site_id, model.name).where(tuple_(model.site_id, model.name).in_(chunk)))})
     missing = [key for key in wanted if key not in ids]
     if missing:
-        new_ids = session.execute(insert(model).returning(model.id, sort_by_parameter_order=True),
-                                  [{"site_id": s, "name": n} for s, n in missing]).scalars().all()
-        ids.update(zip(missing, new_ids, strict=True))
+        ids.update({(s, n): i for i, s, n in session.execute(
+            _insert_new(session, model, ["site_id", "name"]).returning(model.id, model.site_id, model.name),
+            [{"site_id": s, "name": n} for s, n in missing])})
+        raced = [key for key in missing if key not in ids]  # made by another writer since we looked
+        for chunk in chunks(raced, 450):
+            ids.update({(s, n): i for i, s, n in session.execute(
+                select(model.id, model.site_id, model.name).where(tuple_(model.site_id, model.name).in_(chunk)))})
     return ids
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-

@@ -31,6 +31,8 @@ def _configure(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         include_name=include_name,
         compare_type=True,
+        # archive.db's engines make SQLite's DDL transactional: the whole upgrade is one transaction
+        transactional_ddl=True,
     )
 
 
@@ -43,19 +45,19 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:  # handed over by archive.db (proposals db upgrade, tests)
+    if connection is not None:  # handed over by archive.db in its schema transaction (proposals db upgrade)
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
         return
-    from archive.db import make_engine, resolve_url
+    from archive.db import make_engine, resolve_url, schema_transaction
 
     engine = make_engine(resolve_url(_url())[0])
-    with engine.connect() as connection:
+    with schema_transaction(engine) as connection:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
-        connection.commit()
+    engine.dispose()
 
 
 if context.is_offline_mode():

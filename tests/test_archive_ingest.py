@@ -137,7 +137,7 @@ def test_queries_run_while_a_crawl_writes(tmp_path):
     from archive.db import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'wal.db'}"
-    writer_engine, reader_engine = make_engine(url), make_engine(url)
+    writer_engine, reader_engine = make_engine(url), make_engine(url, read_only=True)
     upgrade(writer_engine)
     with session_factory(writer_engine)() as session, session.begin():
         ingest_batch(session, fixture_items(session, T0))

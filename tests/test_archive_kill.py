@@ -23,14 +23,15 @@ BASE = "https://www.haidao.example/"
 
 @pytest.fixture
 def mirror(tmp_path):
-    """COPIES copies of the haidao site's pages, each under its own path (so its own URL)."""
+    """COPIES copies of the haidao site's pages, each under its own path (so its own URL) and with
+    bytes of its own (the same bytes under two URLs would be one page imported twice)."""
     pages = [rel for slug, rel in fixture_pages() if slug == "haidao"]
     root = tmp_path / "mirror"
     for copy in range(COPIES):
         for rel in pages:
             target = root / f"copy-{copy:03d}" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(page_bytes("haidao", rel))
+            target.write_bytes(page_bytes("haidao", rel) + f"<!-- copy {copy} -->".encode())
     return root, len(pages) * COPIES
 
 

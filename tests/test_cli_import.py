@@ -78,14 +78,17 @@ def test_a_database_behind_is_refused_until_upgraded(tmp_path):
     import sqlite3
 
     path = tmp_path / "old.db"
-    sqlite3.connect(path).close()
+    with sqlite3.connect(path) as connection:  # a database, but not one at any revision of ours
+        connection.execute("CREATE TABLE placeholder (id INTEGER)")
     result = proposals("import", str(FIXTURES / "shengsi" / "pages"), "--db", str(path))
     assert result.returncode == 1
     assert "run `proposals db upgrade`" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert proposals("db", "current", "--db", str(path)).returncode == 1
     assert proposals("db", "upgrade", "--db", str(path)).returncode == 0
     assert "(head)" in proposals("db", "current", "--db", str(path)).stdout
-    assert proposals("db", "check", "--db", str(path)).returncode == 0
+    assert proposals("import", str(FIXTURES / "shengsi" / "pages"), "--db", str(path)).returncode == 0
+    check = proposals("db", "check", "--db", str(path))  # the models know no table `placeholder`
+    assert check.returncode == 1 and "schema drift" in check.stderr and "placeholder" in check.stderr
 
 
 def test_a_new_sqlite_file_is_created_at_the_newest_schema(tmp_path):
