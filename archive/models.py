@@ -15,6 +15,7 @@ import datetime as dt
 
 from sqlalchemy import (
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -27,7 +28,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -61,6 +64,32 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# --- analyst: the publication day and year, generated columns --------------------------------------
+
+class PublishedDay(ColumnElement):
+    """The day a record was published, as ISO text: 发布时间's date, else 生成日期 (year=True: its
+    year as an integer). A generated column, so every writer fills it and an index can serve it;
+    PostgreSQL needs immutable expressions, hence `proposals_iso_day` (created by the migration)."""
+
+    inherit_cache = True
+
+    def __init__(self, year: bool = False) -> None:
+        self.year = year
+
+
+_DAY = {"sqlite": "coalesce(substr(published_at, 1, 10), generated_on)",
+        "postgresql": "coalesce(substr(published_at, 1, 10), proposals_iso_day(generated_on))"}
+_YEAR = {"sqlite": "CASE WHEN substr({day}, 1, 4) GLOB '[0-9][0-9][0-9][0-9]' THEN CAST(substr({day}, 1, 4) AS INTEGER) END",
+         "postgresql": "CASE WHEN {day} ~ '^[0-9]{{4}}' THEN CAST(substr({day}, 1, 4) AS INTEGER) END"}
+
+
+@compiles(PublishedDay)
+def _published_day(element: PublishedDay, compiler, **_kw) -> str:
+    dialect = compiler.dialect.name
+    day = _DAY.get(dialect, _DAY["sqlite"])
+    return _YEAR.get(dialect, _YEAR["sqlite"]).format(day=day) if element.year else day
 
 
 class Site(Base):
@@ -133,6 +162,9 @@ class Proposal(Base):
         Index(None, "kind"),
         Index(None, "published_at"),
         Index(None, "last_changed"),
+        # analyst: newest-first listings and --published-year served by an index
+        Index(None, "published_day", "id"),
+        Index(None, "published_year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,6 +194,9 @@ class Proposal(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_changed: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    # analyst: computed by the database from published_at / generated_on (see PublishedDay below)
+    published_day: Mapped[str | None] = mapped_column(String(10), Computed(PublishedDay()))
+    published_year: Mapped[int | None] = mapped_column(Integer, Computed(PublishedDay(year=True)))
 
     site: Mapped[Site] = relationship()
     sponsors: Mapped[list[ProposalSponsor]] = relationship(

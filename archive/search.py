@@ -1,27 +1,92 @@
-"""Full-text search over title, content and reply text, for Chinese.
+"""Full-text search over title, content and reply text, for Chinese, answered by indexes.
 
-SQLite: an FTS5 index with the trigram tokenizer answers terms of three characters or more. A
-trigram index cannot match one- or two-character terms such as 养老, so those scan the base tables
-with LIKE (a LIKE on the FTS table itself silently returns no rows on SQLite 3.40). PostgreSQL:
-ILIKE, served by pg_trgm indexes. Every whitespace-separated term must match (AND).
+A query is words (every one must match: AND), `"quoted phrases"` (matched as written, spaces
+included) and `OR` between two of them (`养老 OR 医疗 保障` is (养老 or 医疗) and 保障). A term
+matches a record when the title, the content or the reply text holds it, as LIKE '%term%' does
+(ASCII letters in either case). Queries are bounded (MAX_TERMS terms, MAX_LENGTH characters) so that
+none can run away.
+
+SQLite: terms of three characters or more go to `proposal_fts` (FTS5, trigram tokenizer); one- and
+two-character terms, which a trigram index cannot match, go to `proposal_fts_grams` (FTS5 over the
+text as character bigrams, see textindex.py). PostgreSQL: each column on its own, so its indexes
+apply: pg_trgm for three characters or more, GIN indexes of `proposals_grams()` (the characters and
+bigrams of the lower-cased text) for one or two.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select, text, union
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.sql import Select
+from sqlalchemy.types import Text
 
 from .models import Proposal, Reply
+from .textindex import match_expression
 
 TRIGRAM = 3
+MAX_TERMS = 12
+MAX_LENGTH = 200
+
+
+class QueryError(ValueError):
+    """A query that cannot be asked (an unknown field, a value out of range, a malformed search)."""
+
+
+@dataclass(frozen=True)
+class Search:
+    """A parsed text query: every group must match; a group matches when any of its terms does."""
+
+    groups: tuple[tuple[str, ...], ...]
+
+    @property
+    def terms(self) -> list[str]:
+        return list(dict.fromkeys(term for group in self.groups for term in group))
+
+
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def parse(query: str | None) -> Search:
+    """Words, quoted phrases and OR, widths folded (NFKC); a one-line QueryError for what is malformed."""
+    folded = unicodedata.normalize("NFKC", query or "").strip()
+    if len(folded) > MAX_LENGTH:
+        raise QueryError(f"a text search takes at most {MAX_LENGTH} characters, not {len(folded)}")
+    if folded.count('"') % 2:
+        raise QueryError('unbalanced quote in the text search: close the "phrase"')
+    groups: list[list[str]] = []
+    pending_or = False
+    for match in _TOKEN.finditer(folded):
+        phrase, word = match.groups()
+        if word == "OR":
+            if not groups or pending_or:
+                raise QueryError('OR stands between two terms: 养老 OR 医疗 (quote it to search for the word: "OR")')
+            pending_or = True
+            continue
+        term = " ".join(phrase.split()) if phrase is not None else word
+        if not term:
+            continue
+        if pending_or:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        pending_or = False
+    if pending_or:
+        raise QueryError('OR stands between two terms: 养老 OR 医疗 (quote it to search for the word: "OR")')
+    unique = tuple(dict.fromkeys(tuple(dict.fromkeys(group)) for group in groups))
+    count = sum(len(group) for group in unique)
+    if count > MAX_TERMS:
+        raise QueryError(f"a text search takes at most {MAX_TERMS} terms, not {count}")
+    return Search(unique)
 
 
 def terms(query: str) -> list[str]:
-    """The terms of a query: widths folded, split on whitespace, duplicates dropped."""
-    folded = unicodedata.normalize("NFKC", query or "")
-    return list(dict.fromkeys(term for term in folded.split() if term))
+    """The distinct terms of a query, widths folded."""
+    return parse(query).terms
 
 
 def _like_pattern(term: str) -> str:
@@ -29,37 +94,72 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _scan(term: str, *, ilike: bool) -> ColumnElement[bool]:
-    """The term in the title, the content or the reply text, read from the base tables."""
-    pattern = _like_pattern(term)
-
-    def match(column):
-        return column.ilike(pattern, escape="\\") if ilike else column.like(pattern, escape="\\")
-
-    reply = exists().where(Reply.proposal_id == Proposal.id, match(Reply.text))
-    return or_(match(Proposal.title), match(Proposal.content), reply)
-
-
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def text_filter(query: str, dialect: str) -> ColumnElement[bool] | None:
-    """A WHERE clause on `proposal` that keeps the records matching every term of the query."""
-    wanted = terms(query)
-    if not wanted:
+def _fts_ids(table: str, expression: str) -> Select:
+    return select(literal_column("rowid")).select_from(text(table)).where(
+        text(f"{table} MATCH :fts_query").bindparams(bindparam("fts_query", expression, unique=True)))
+
+
+def _sqlite_group(group: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    long = [_fts_phrase(term) for term in group if len(term) >= TRIGRAM]
+    short = [match_expression(term) for term in group if len(term) < TRIGRAM]
+    return long, short
+
+
+def _sqlite_filter(search: Search) -> list[ColumnElement[bool]]:
+    """Groups of long terms in one trigram MATCH, groups of short ones in one grams MATCH, and a
+    group that mixes both as the union of the two."""
+    long_groups, short_groups, clauses = [], [], []
+    for group in search.groups:
+        long, short = _sqlite_group(group)
+        if long and short:
+            ids = union(_fts_ids("proposal_fts", " OR ".join(long)),
+                        _fts_ids("proposal_fts_grams", " OR ".join(short)))
+            clauses.append(Proposal.id.in_(ids))
+        elif long:
+            long_groups.append(long[0] if len(long) == 1 else "(" + " OR ".join(long) + ")")
+        else:
+            short_groups.append(short[0] if len(short) == 1 else "(" + " OR ".join(short) + ")")
+    if long_groups:
+        clauses.insert(0, Proposal.id.in_(_fts_ids("proposal_fts", " AND ".join(long_groups))))
+    if short_groups:
+        clauses.insert(0, Proposal.id.in_(_fts_ids("proposal_fts_grams", " AND ".join(short_groups))))
+    return clauses
+
+
+def _grams(column) -> ColumnElement:
+    return func.proposals_grams(func.lower(column), type_=ARRAY(Text))
+
+
+def _postgres_term(term: str) -> list[Select]:
+    """The ids holding a term, one select per table, with conditions the column's index serves."""
+    if len(term) >= TRIGRAM:
+        pattern = _like_pattern(term)
+        return [select(Proposal.id).where(or_(Proposal.title.ilike(pattern, escape="\\"),
+                                              Proposal.content.ilike(pattern, escape="\\"))),
+                select(Reply.proposal_id).where(Reply.text.ilike(pattern, escape="\\"))]
+    # every one- or two-character substring of the lower-cased text is one of its grams: exact
+    wanted = pg_array([func.lower(term, type_=Text)])
+    return [select(Proposal.id).where(or_(_grams(Proposal.title).contains(wanted),
+                                          _grams(Proposal.content).contains(wanted))),
+            select(Reply.proposal_id).where(_grams(Reply.text).contains(wanted))]
+
+
+def _postgres_filter(search: Search) -> list[ColumnElement[bool]]:
+    return [Proposal.id.in_(union(*(part for term in group for part in _postgres_term(term))))
+            for group in search.groups]
+
+
+def text_filter(query: str | Search | None, dialect: str) -> ColumnElement[bool] | None:
+    """A WHERE clause on `proposal` that keeps the records matching the query (None: no text asked)."""
+    search = query if isinstance(query, Search) else parse(query)
+    if not search.groups:
         return None
-    if dialect != "sqlite":
-        return and_(*(_scan(term, ilike=True) for term in wanted))
-    clauses = []
-    long_terms = [term for term in wanted if len(term) >= TRIGRAM]
-    if long_terms:
-        match = " AND ".join(_fts_phrase(term) for term in long_terms)
-        fts = select(literal_column("rowid")).select_from(text("proposal_fts")).where(
-            text("proposal_fts MATCH :fts_query").bindparams(fts_query=match))
-        clauses.append(Proposal.id.in_(fts.scalar_subquery()))
-    clauses.extend(_scan(term, ilike=False) for term in wanted if len(term) < TRIGRAM)
-    return and_(*clauses)
+    clauses = _sqlite_filter(search) if dialect == "sqlite" else _postgres_filter(search)
+    return and_(*clauses) if len(clauses) > 1 else clauses[0]
 
 
 def search_ids(session, query: str, *, limit: int | None = None) -> list[int]:
@@ -68,7 +168,7 @@ def search_ids(session, query: str, *, limit: int | None = None) -> list[int]:
     statement: Select = select(Proposal.id)
     if clause is not None:
         statement = statement.where(clause)
-    statement = statement.order_by(Proposal.published_at.desc(), Proposal.id.desc())
+    statement = statement.order_by(Proposal.published_day.desc(), Proposal.id.desc())
     if limit:
         statement = statement.limit(limit)
     return list(session.scalars(statement))
