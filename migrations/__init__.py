@@ -7,4 +7,4 @@ the head Alembic finds in versions/.
 # Alembic from a checkout: `alembic upgrade head`, `alembic check`. The database is PROPOSALS_DB_URL
 # (a SQLAlchemy URL) or the default archive ./proposals.db. `proposals db …` needs no ini file.
 
-HEAD = "b66e5bee1570"
+HEAD = "925cfe28ba13"

@@ -1,7 +1,7 @@
 """crawl_run counts skipped pages
 
 Revision ID: 925cfe28ba13
-Revises: b66e5bee1570
+Revises: c3a1f7d2e9b4
 Create Date: 2026-12-01 20:36:54.031515
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "925cfe28ba13"
-down_revision = "b66e5bee1570"
+down_revision = "c3a1f7d2e9b4"
 branch_labels = None
 depends_on = None
 
