@@ -81,7 +81,8 @@ class PublishedDay(ColumnElement):
 
 _DAY = {"sqlite": "coalesce(substr(published_at, 1, 10), generated_on)",
         "postgresql": "coalesce(substr(published_at, 1, 10), proposals_iso_day(generated_on))"}
-_YEAR = {"sqlite": "CASE WHEN substr({day}, 1, 4) GLOB '[0-9][0-9][0-9][0-9]' THEN CAST(substr({day}, 1, 4) AS INTEGER) END",
+_YEAR = {"sqlite": "CASE WHEN substr({day}, 1, 4) GLOB '[0-9][0-9][0-9][0-9]' "
+                   "THEN CAST(substr({day}, 1, 4) AS INTEGER) END",
          "postgresql": "CASE WHEN {day} ~ '^[0-9]{{4}}' THEN CAST(substr({day}, 1, 4) AS INTEGER) END"}
 
 
