@@ -176,11 +176,11 @@ def parquet_schema(table: str = "proposals"):
     import pyarrow as pa
 
     text, names = pa.string(), pa.list_(pa.string())
-    arrow = {"string": text, "integer": pa.int64(), "date": pa.date32(), "datetime": pa.timestamp("s", tz="UTC")}
+    arrow = {"string": text, "integer": pa.int64(), "date": pa.date32(), "datetime": pa.timestamp("ms", tz="UTC")}
     if table != "proposals":
         return pa.schema([(name, arrow[kind]) for name, kind in RELATED[table]])
     types = {column: arrow[_TYPES.get(column, ("string", ""))[0]] for column in COLUMNS}
-    types.update({**dict.fromkeys(NAME_LISTS, names), "published_at": pa.timestamp("s"),
+    types.update({**dict.fromkeys(NAME_LISTS, names), "published_at": pa.timestamp("ms"),
                   "attachments": pa.list_(pa.struct([("url", text), ("name", text)]))})
     return pa.schema([(column, types[column]) for column in COLUMNS])
 
