@@ -118,7 +118,7 @@ def test_short_terms_from_the_index_equal_the_scan(engine):
 def test_counts_of_short_terms_come_from_the_index(engine):
     from archive.query import Filters, count
 
-    rng, _ids = _generated(engine, 200, seed=11)
+    _generated(engine, 200, seed=11)
     rows = _texts(engine)
     with session_factory(engine)() as session:
         for term in ("养", "养老", "AP", "，"):
