@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .query import Filters, iter_records
+from .query import Filters, iter_ids, iter_records
 from .records import DISCLOSURE, REPLY_KEYS, chunks, iso_time
 
 NAME_LISTS = ("lead_sponsors", "co_sponsors", "lead_units", "co_units")
@@ -235,26 +235,11 @@ def _related_parquet_row(row: dict[str, Any]) -> dict[str, Any]:
 # --- the related tables -----------------------------------------------------------------------------------
 
 
-def _matching_ids(session: Session, filters: Filters, batch: int) -> Iterator[list[int]]:
-    from .models import Proposal
-    from .query import clauses
-
-    where = clauses(filters, session.get_bind().dialect.name)
-    last = 0
-    while True:
-        ids = list(session.scalars(select(Proposal.id).where(Proposal.id > last, *where)
-                                   .order_by(Proposal.id).limit(batch)))
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
-
-
 def iter_related(session: Session, filters: Filters, table: str, *, batch: int = 500) -> Iterator[dict[str, Any]]:
     """The rows of a related table for the matching records, by record id, then role and position."""
     from .models import Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Revision, Site
 
-    for ids in _matching_ids(session, filters, batch):
+    for ids in iter_ids(session, filters, batch=batch):
         for chunk in chunks(ids, 900):
             base = (Proposal.url, Proposal.id, Site.slug)
             if table == "revisions":
@@ -277,7 +262,6 @@ def iter_related(session: Session, filters: Filters, table: str, *, batch: int =
             for url, pid, slug, role, position, name in session.execute(statement):
                 yield {"proposal_url": url, "proposal_id": pid, "site": slug, "role": role, "position": position,
                        "name": name, label: f"{slug}/{name}"}
-        session.expunge_all()
 
 
 def export(session: Session, filters: Filters, fmt: str, path: Path | None, *, table: str = "proposals",

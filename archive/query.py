@@ -162,8 +162,8 @@ def records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
     return [found[i] for i in ids if i in found]
 
 
-def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Every matching record, oldest id first, `batch` at a time: constant memory for any archive."""
+def iter_ids(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[list[int]]:
+    """The ids of every matching record, oldest first, `batch` at a time (keyset paging)."""
     where = clauses(filters, _dialect(session))
     last = 0
     while True:
@@ -171,9 +171,15 @@ def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Ite
                                    .order_by(Proposal.id).limit(batch)))
         if not ids:
             return
-        yield from records(session, ids)
+        yield ids
         last = ids[-1]
         session.expunge_all()
+
+
+def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Every matching record, oldest id first, `batch` at a time: constant memory for any archive."""
+    for ids in iter_ids(session, filters, batch=batch):
+        yield from records(session, ids)
 
 
 def history(session: Session, proposal_id: int) -> list[dict[str, Any]]:
