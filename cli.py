@@ -45,8 +45,8 @@ app.command("crawl")(crawling.crawl_command)
 app.command("import")(pages.import_command)
 app.command("reparse")(pages.reparse_command)
 app.command("parse")(pages.parse_command)
-for name in ("query", "show", "history", "stats", "sponsors", "units", "export"):
-    app.command(name)(getattr(analysis, f"{name}_command"))
+for name in ("query", "show", "history", "stats", "sponsors", "units", "export", "datasette-metadata"):
+    app.command(name)(getattr(analysis, f"{name.replace('-', '_')}_command"))
 app.add_typer(crawling.sites_app, name="sites")
 app.add_typer(schema.app, name="db")
 

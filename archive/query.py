@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, select
+from sqlalchemy import String, and_, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -21,15 +21,13 @@ from crawler.parsers.text import normalize_name
 
 from .models import Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Revision, Site
 from .records import iso_time, load_records
-from .search import text_filter
+from .search import QueryError, Search, parse, text_filter
 
 KINDS = {"cppcc": "cppcc_proposal", "npc": "npc_suggestion"}
 CLASSES = ("A", "B", "C", "D")
 NO_CLASS = "none"
-
-
-class QueryError(ValueError):
-    """A query that cannot be asked (an unknown field, an unknown record)."""
+YEARS = (1000, 9999)
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's rowid goes further, but no archive gets there
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class Filters:
     sponsor: str | None = None
     lead_only: bool = False
     adoption: tuple[str, ...] = ()
-    year: tuple[int, ...] = ()
+    year: tuple[int, ...] = ()        # the session year (from the number or the title)
     kind: str | None = None           # cppcc | npc (or the record's own value)
     unit: str | None = None
     category: str | None = None
@@ -48,11 +46,36 @@ class Filters:
     site: str | None = None
     since: dt.date | None = None      # published on or after
     changed_since: dt.date | None = None
+    published_year: tuple[int, ...] = ()  # the year of publication (发布时间, else 生成日期)
+    like: bool = False                # unit, category and status match a substring
+
+    def __post_init__(self) -> None:
+        for year in (*self.year, *self.published_year):
+            if not YEARS[0] <= year <= YEARS[1]:
+                raise QueryError(f"a year is a number from {YEARS[0]} to {YEARS[1]}, not {year}")
+        if isinstance(self.text, str):  # parsed (and bounded) once, here
+            object.__setattr__(self, "text", parse(self.text) if self.text.strip() else None)
 
 
 def published_day() -> ColumnElement:
-    """The day a record was published: 发布时间, else 生成日期 (ISO text, comparable as text)."""
-    return func.coalesce(func.substr(Proposal.published_at, 1, 10), cast(Proposal.generated_on, String))
+    """The day a record was published: 发布时间, else 生成日期 (ISO text; a stored, indexed column)."""
+    return Proposal.published_day
+
+
+def check_id(record_id: int) -> int:
+    if not 1 <= record_id <= MAX_ID:
+        raise QueryError(f"a record id is a number from 1 to {MAX_ID}, not {record_id}")
+    return record_id
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_match(column, value: str, like: bool, normalize: Callable[[str], str]) -> ColumnElement[bool]:
+    wanted = normalize(value)
+    return column.like(_like(wanted), escape="\\") if like else column == wanted
 
 
 def _sponsor_clause(name: str, lead_only: bool) -> ColumnElement[bool]:
@@ -63,31 +86,37 @@ def _sponsor_clause(name: str, lead_only: bool) -> ColumnElement[bool]:
     return Proposal.id.in_(people)
 
 
-def _unit_clause(name: str) -> ColumnElement[bool]:
+def _unit_clause(name: str, like: bool) -> ColumnElement[bool]:
     units = select(ProposalUnit.proposal_id).join(Organization, Organization.id == ProposalUnit.organization_id)
-    return Proposal.id.in_(units.where(Organization.name == normalize_name(name)))
+    return Proposal.id.in_(units.where(_text_match(Organization.name, name, like, normalize_name)))
+
+
+def _spaces(value: str) -> str:
+    return " ".join(value.split())
 
 
 def clauses(filters: Filters, dialect: str) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if filters.text:
-        clause = text_filter(filters.text, dialect)
+        clause = text_filter(filters.text if isinstance(filters.text, Search) else parse(filters.text), dialect)
         if clause is not None:
             where.append(clause)
     if filters.sponsor:
         where.append(_sponsor_clause(filters.sponsor, filters.lead_only))
     if filters.unit:
-        where.append(_unit_clause(filters.unit))
+        where.append(_unit_clause(filters.unit, filters.like))
     if filters.adoption:
         where.append(Proposal.adoption_class.in_([c.upper() for c in filters.adoption]))
     if filters.year:
         where.append(Proposal.year.in_(filters.year))
+    if filters.published_year:
+        where.append(Proposal.published_year.in_(filters.published_year))
     if filters.kind:
         where.append(Proposal.kind == KINDS.get(filters.kind, filters.kind))
     if filters.category:
-        where.append(Proposal.category == " ".join(filters.category.split()))
+        where.append(_text_match(Proposal.category, filters.category, filters.like, _spaces))
     if filters.status:
-        where.append(Proposal.implementation_status == " ".join(filters.status.split()))
+        where.append(_text_match(Proposal.implementation_status, filters.status, filters.like, _spaces))
     if filters.site:
         where.append(Proposal.site_id.in_(select(Site.id).where(Site.slug == filters.site)))
     if filters.since:
@@ -98,6 +127,7 @@ def clauses(filters: Filters, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
+# each served by an index that ends in the id, so a listing reads only the rows it shows
 SORTS = {
     "published": (published_day().asc(), Proposal.id.asc()),
     "-published": (published_day().desc(), Proposal.id.desc()),
@@ -132,8 +162,8 @@ def records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
     return [found[i] for i in ids if i in found]
 
 
-def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Every matching record, oldest id first, `batch` at a time: constant memory for any archive."""
+def iter_ids(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[list[int]]:
+    """The ids of every matching record, oldest first, `batch` at a time (keyset paging)."""
     where = clauses(filters, _dialect(session))
     last = 0
     while True:
@@ -141,14 +171,21 @@ def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Ite
                                    .order_by(Proposal.id).limit(batch)))
         if not ids:
             return
-        yield from records(session, ids)
+        yield ids
         last = ids[-1]
         session.expunge_all()
 
 
+def iter_records(session: Session, filters: Filters, *, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Every matching record, oldest id first, `batch` at a time: constant memory for any archive."""
+    for ids in iter_ids(session, filters, batch=batch):
+        yield from records(session, ids)
+
+
 def history(session: Session, proposal_id: int) -> list[dict[str, Any]]:
     """The revisions of a record, oldest first: when, which capture, field, old and new values."""
-    if session.get(Proposal, proposal_id) is None:
+    check_id(proposal_id)
+    if session.scalar(select(Proposal.id).where(Proposal.id == proposal_id)) is None:
         raise QueryError(f"no record with id {proposal_id}")
     rows = session.scalars(select(Revision).where(Revision.proposal_id == proposal_id)
                            .order_by(Revision.changed_at, Revision.id))
@@ -163,6 +200,7 @@ def history(session: Session, proposal_id: int) -> list[dict[str, Any]]:
 _GROUP_COLUMNS: dict[str, tuple[ColumnElement, str | None]] = {
     "adoption_class": (func.coalesce(Proposal.adoption_class, literal(NO_CLASS)), None),
     "year": (Proposal.year, None),
+    "published_year": (Proposal.published_year, None),
     "kind": (Proposal.kind, None),
     "site": (Site.slug, "site"),
     "category": (Proposal.category, None),
@@ -171,6 +209,8 @@ _GROUP_COLUMNS: dict[str, tuple[ColumnElement, str | None]] = {
     "status": (Proposal.implementation_status, None),
 }
 GROUPS = tuple(_GROUP_COLUMNS)
+# people and units are a site's own: the 王伟 of two counties are two people
+PER_SITE = ("lead_unit", "sponsor")
 _GROUP_JOINS: dict[str, Callable[[Select], Select]] = {
     "site": lambda statement: statement.join(Site, Site.id == Proposal.site_id),
     "lead_unit": lambda statement: statement.join(
@@ -188,12 +228,16 @@ def _group_column(field: str) -> tuple[ColumnElement, str | None]:
         raise QueryError(f"cannot group by {field}: choose from {', '.join(GROUPS)}") from None
 
 
-def stats(session: Session, filters: Filters, by: Sequence[str]) -> dict[str, Any]:
-    """Counts (and shares of the matching records) grouped by one or two fields."""
+def stats(session: Session, filters: Filters, by: Sequence[str], *, merge_sites: bool = False) -> dict[str, Any]:
+    """Counts (and shares of the matching records) grouped by one or two fields. Sponsors and lead
+    units are grouped by (site, name), with a "site" key, unless `merge_sites`."""
     if not 1 <= len(by) <= 2:
         raise QueryError("group by one or two fields")
+    fields = list(by)
+    if not merge_sites and "site" not in fields and any(field in PER_SITE for field in fields):
+        fields.append("site")
     columns, joins = [], []
-    for field in by:
+    for field in fields:
         column, join = _group_column(field)
         columns.append(column.label(field))
         if join and join not in joins:
@@ -205,9 +249,9 @@ def stats(session: Session, filters: Filters, by: Sequence[str]) -> dict[str, An
     total = count(session, filters)
     rows = []
     for row in session.execute(statement):
-        values = {field: row[i] for i, field in enumerate(by)}
+        values = {field: row[i] for i, field in enumerate(fields)}
         rows.append(values | {"count": row.count, "share": row.count / total if total else 0.0})
-    rows.sort(key=lambda r: (-r["count"], *(_sort_key(r[f]) for f in by)))
+    rows.sort(key=lambda r: (-r["count"], *(_sort_key(r[f]) for f in fields)))
     return {"by": list(by), "total": total, "rows": rows}
 
 
@@ -215,34 +259,44 @@ def _sort_key(value: Any) -> tuple:
     return (value is None, str(value) if value is not None else "")
 
 
-def names(session: Session, filters: Filters, *, of: str, lead_only: bool = False) -> list[dict[str, Any]]:
-    """Each sponsor (of="sponsor") or unit (of="unit") of the matching records: its record count and
-    the records' adoption classes (A, B, C, D, none)."""
+def names(session: Session, filters: Filters, *, of: str, lead_only: bool = False,
+          merge_sites: bool = False) -> list[dict[str, Any]]:
+    """Each sponsor (of="sponsor") or unit (of="unit") of the matching records, by site and name
+    (by name alone with `merge_sites`, site None): its record count and the records' adoption
+    classes (A, B, C, D, none)."""
     if of == "sponsor":
         link, entity, key = ProposalSponsor, Person, ProposalSponsor.person_id
     elif of == "unit":
         link, entity, key = ProposalUnit, Organization, ProposalUnit.organization_id
     else:
         raise QueryError(f"names of sponsors or units, not {of}")
-    statement = (select(entity.name, Proposal.adoption_class, func.count(func.distinct(Proposal.id)))
-                 .select_from(link).join(entity, entity.id == key).join(Proposal, Proposal.id == link.proposal_id)
-                 .where(*clauses(filters, _dialect(session))))
+    site = literal(None, String).label("site") if merge_sites else Site.slug.label("site")
+    statement = (select(site, entity.name, Proposal.adoption_class, func.count(func.distinct(Proposal.id)))
+                 .select_from(link).join(entity, entity.id == key).join(Proposal, Proposal.id == link.proposal_id))
+    if not merge_sites:
+        statement = statement.join(Site, Site.id == entity.site_id)
+    statement = statement.where(*clauses(filters, _dialect(session)))
     if lead_only:
         statement = statement.where(link.role == "lead")
-    statement = statement.group_by(entity.name, Proposal.adoption_class)
-    totals: dict[str, Counter] = defaultdict(Counter)
-    for name, klass, number in session.execute(statement):
-        totals[name][klass or NO_CLASS] += number
+    statement = statement.group_by(*([] if merge_sites else [Site.slug]), entity.name, Proposal.adoption_class)
+    totals: dict[tuple[str | None, str], Counter] = defaultdict(Counter)
+    for slug, name, klass, number in session.execute(statement):
+        totals[(slug, name)][klass or NO_CLASS] += number
     # each record has one adoption class, so the classes add up to the records of a name
-    rows = [{"name": name, "records": sum(classes.values()),
-             **{klass: classes.get(klass, 0) for klass in (*CLASSES, NO_CLASS)}} for name, classes in totals.items()]
-    rows.sort(key=lambda r: (-r["records"], r["name"]))
+    rows = [{"site": slug, "name": name, "records": sum(classes.values()),
+             **{klass: classes.get(klass, 0) for klass in (*CLASSES, NO_CLASS)}}
+            for (slug, name), classes in totals.items()]
+    rows.sort(key=lambda r: (-r["records"], r["name"], r["site"] or ""))
     return rows
+
+
+def site_slugs(session: Session) -> list[str]:
+    return list(session.scalars(select(Site.slug).order_by(Site.slug)))
 
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-__all__ = ["CLASSES", "GROUPS", "KINDS", "SORTS", "Filters", "QueryError", "clauses", "count", "history",
-           "iter_records", "names", "records", "select_ids", "stats"]
+__all__ = ["CLASSES", "GROUPS", "KINDS", "PER_SITE", "SORTS", "Filters", "QueryError", "check_id", "clauses",
+           "count", "history", "iter_records", "names", "records", "select_ids", "site_slugs", "stats"]

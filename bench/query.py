@@ -1,20 +1,25 @@
 """Typical queries on an archive of 100,000 records, against the same queries hand-written for sqlite3.
 
-    python bench/query.py [--records 100000] [--repeat 21]
+    python bench/query.py [--records 100000] [--repeat 21] [--cli 5]
 
 The archive is filled with copies of the fixture pages (varied URLs, titles, numbers, sponsors) by
 the bare loader of bench/ingest.py. Each query is asked the way `proposals query -f json` asks it
 (archive.query: the ids of the first 50 matches, newest first, then their whole records) and the
 way `proposals stats` does; the floor asks the very same SQL by hand through `sqlite3` and builds
-the same records from the rows. Medians of `--repeat` runs each, alternating. Target: every query
-under 100 ms and within 2x of its floor.
+the same records from the rows. Ours and the floor alternate on every repetition (interleaved), and
+the medians are compared. The cases: sponsor, adoption class + year, 1-, 2- and 4-character terms,
+the unfiltered newest 50, the count the table output runs, stats by adoption class x year; then the
+wall time of `proposals query ...` end to end (start-up included) against `python -c pass`.
+Target: every query under 100 ms and within 2x of its floor; `proposals query` <= 0.35 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,16 +33,18 @@ sys.path.insert(0, str(HERE))
 from ingest import Floor, build, fresh_archive  # noqa: E402
 
 from archive.db import make_engine, session_factory  # noqa: E402
-from archive.query import Filters, records, select_ids, stats  # noqa: E402
+from archive.query import Filters, count, records, select_ids, stats  # noqa: E402
+from archive.textindex import match_expression, register  # noqa: E402
 
 LIMIT = 50
-ORDER = "ORDER BY coalesce(substr(p.published_at, 1, 10), p.generated_on) DESC, p.id DESC"
+ORDER = "ORDER BY p.published_day DESC, p.id DESC"
 
 
 def fill(directory: Path, count: int) -> Path:
     engine, site_id = fresh_archive(directory, "query.db")
     engine.dispose()
     floor = Floor(directory / "query.db", site_id)
+    register(floor.connection)  # the short-term index's triggers call proposals_grams()
     for offset in range(0, count, 2000):
         floor.write(floor.rows(build(min(2000, count - offset), site_id, offset)))
     floor.close()
@@ -52,7 +59,7 @@ def _records_by_hand(connection: sqlite3.Connection, ids: list[int]) -> list[dic
         return []
     marks = ",".join("?" * len(ids))
     found = {}
-    columns = [c[1] for c in connection.execute("PRAGMA table_info(proposal)")]
+    columns = [c[1] for c in connection.execute("PRAGMA table_xinfo(proposal)")]
     for row in connection.execute(f"SELECT p.*, s.slug FROM proposal p JOIN site s ON s.id = p.site_id "
                                   f"WHERE p.id IN ({marks})", ids):
         record = dict(zip([*columns, "site"], row, strict=True))
@@ -103,6 +110,24 @@ def floor_text(connection, term):
     return _records_by_hand(connection, ids)
 
 
+def floor_grams(connection, term):
+    ids = [r[0] for r in connection.execute(
+        f"SELECT p.id FROM proposal p WHERE p.id IN (SELECT rowid FROM proposal_fts_grams WHERE proposal_fts_grams "
+        f"MATCH ?) {ORDER} LIMIT {LIMIT}", (match_expression(term),))]
+    return _records_by_hand(connection, ids)
+
+
+def floor_newest(connection):
+    ids = [r[0] for r in connection.execute(f"SELECT p.id FROM proposal p {ORDER} LIMIT {LIMIT}")]
+    return _records_by_hand(connection, ids)
+
+
+def floor_count(connection, term):
+    return connection.execute("SELECT count(p.id) FROM proposal p WHERE p.id IN (SELECT rowid FROM proposal_fts_grams "
+                              "WHERE proposal_fts_grams MATCH ?)",
+                              (match_expression(term),)).fetchone()[0]
+
+
 def floor_stats(connection):
     rows = connection.execute("SELECT coalesce(adoption_class, 'none'), year, count(DISTINCT id) FROM proposal "
                               "GROUP BY coalesce(adoption_class, 'none'), year").fetchall()
@@ -124,20 +149,40 @@ def ours_stats(session):
     return stats(session, Filters(), ["adoption_class", "year"])
 
 
-def median_ms(fn, repeat: int) -> float:
-    fn()
-    times = []
+def interleaved_ms(ours, floor, repeat: int) -> tuple[float, float]:
+    """Medians of ours and the floor, run one after the other on every repetition (after a warm-up)."""
+    ours(), floor()
+    mine, base = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        for fn, times in ((ours, mine), (floor, base)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(mine) * 1000, statistics.median(base) * 1000
+
+
+def cli_wall(path: Path, repeat: int) -> tuple[float, float, float]:
+    """Median wall seconds of `proposals --version`, `proposals query 养老 --adoption B` and `python -c pass`."""
+    proposals = str(Path(sys.executable).with_name("proposals"))
+    env = {**os.environ, "PROPOSALS_DB": str(path)}
+
+    def wall(argv: list[str]) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return (wall([proposals, "--version"]), wall([proposals, "query", "养老", "--adoption", "B"]),
+            wall([sys.executable, "-c", "pass"]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--cli", type=int, default=5, help="repetitions of the end-to-end CLI runs (0: none)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
         path = fill(Path(tmp), args.records)
@@ -150,26 +195,33 @@ def main(argv: list[str] | None = None) -> int:
             (f"sponsor {sponsor}", Filters(sponsor=sponsor), lambda: floor_sponsor(connection, sponsor)),
             ("adoption B + year 2023", Filters(adoption=("B",), year=(2023,)),
              lambda: floor_class_year(connection, "B", 2023)),
+            ("text 渔 (1 character)", Filters(text="渔"), lambda: floor_grams(connection, "渔")),
+            ("text 养老 (2 characters)", Filters(text="养老"), lambda: floor_grams(connection, "养老")),
             ("text 养老保障", Filters(text="养老保障"), lambda: floor_text(connection, "养老保障")),
             ("text 海水淡化", Filters(text="海水淡化"), lambda: floor_text(connection, "海水淡化")),
+            ("newest 50, no filter", Filters(), lambda: floor_newest(connection)),
         ]
         print(f"queries on an archive of {args.records} records (SQLite), median of {args.repeat} runs, "
               f"the first {LIMIT} records with all their fields")
         print(f"{'query':32s}{'ours ms':>10s}{'floor ms':>10s}{'ratio':>8s}")
         worst_ratio, worst_ms = 0.0, 0.0
         with session_factory(engine)() as session:
-            for name, filters, floor in cases:
-                ours = median_ms(lambda f=filters: ours_query(session, f), args.repeat)
-                base = median_ms(floor, args.repeat)
+            measured = [(name, lambda f=filters: ours_query(session, f), floor) for name, filters, floor in cases]
+            measured += [("count of 养老 (table output)", lambda: count(session, Filters(text="养老")),
+                          lambda: floor_count(connection, "养老")),
+                         ("stats by adoption_class, year", lambda: ours_stats(session),
+                          lambda: floor_stats(connection))]
+            for name, ours_fn, floor_fn in measured:
+                ours, base = interleaved_ms(ours_fn, floor_fn, args.repeat)
                 worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
                 print(f"{name:32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}")
-            ours = median_ms(lambda: ours_stats(session), args.repeat)
-            base = median_ms(lambda: floor_stats(connection), args.repeat)
-            worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
-            print(f"{'stats by adoption_class, year':32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}")
         print(f"slowest: {worst_ms:.1f} ms (target < 100 ms); largest ratio: {worst_ratio:.2f}x (target <= 2x)")
         engine.dispose()
         connection.close()
+        if args.cli:
+            version, query, bare = cli_wall(path, args.cli)
+            print(f"\nend to end, median of {args.cli}: proposals --version {version:.3f} s (target <= 0.15 s), "
+                  f"proposals query 养老 --adoption B {query:.3f} s (target <= 0.35 s), python -c pass {bare:.3f} s")
     return 0
 
 

@@ -1,81 +1,87 @@
-"""The analyst's commands: `proposals query`, `show`, `history`, `stats`, `sponsors`, `units`, `export`."""
+"""The analyst's commands: `proposals query`, `show`, `history`, `stats`, `sponsors`, `units`, `export`,
+`datasette-metadata`. The filters they share are declared once, in commands/filters.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from .common import DbOption, RecordFormat, cell, fail, open_db, print_record, stderr, stdout, ticking
-
-# --- the filters every command here takes --------------------------------------------------------------
-
-Text = Annotated[str | None, typer.Argument(help="Full-text search over title, content and reply (all words).")]
-Sponsor = Annotated[str | None, typer.Option("--sponsor", help="A sponsor's name (lead or co).")]
-LeadOnly = Annotated[bool, typer.Option("--lead-only", help="With --sponsor: lead sponsors only.")]
-Adoption = Annotated[list[str] | None, typer.Option("--adoption", metavar="A|B|C|D",
-                                                    help="Adoption class (repeatable).")]
-Year = Annotated[list[int] | None, typer.Option("--year", help="The record's (session) year (repeatable).")]
-Kind = Annotated[str | None, typer.Option("--kind", metavar="cppcc|npc", help="Proposals or suggestions.")]
-Unit = Annotated[str | None, typer.Option("--unit", help="A handling unit (lead or co).")]
-Category = Annotated[str | None, typer.Option("--category", help="类型, as printed.")]
-Status = Annotated[str | None, typer.Option("--status", help="落实情况, as printed.")]
-Site = Annotated[str | None, typer.Option("--site", help="A site slug.")]
-Since = Annotated[str | None, typer.Option("--since", metavar="DATE", help="Published on or after (YYYY-MM-DD).")]
-ChangedSince = Annotated[str | None, typer.Option("--changed-since", metavar="DATE",
-                                                  help="Changed on or after (YYYY-MM-DD).")]
+from .filters import filtered
 
 
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    for pattern in ("%Y-%m-%d", "%Y-%m", "%Y"):
-        try:
-            return dt.datetime.strptime(value.strip(), pattern).date()
-        except ValueError:
-            continue
-    raise fail(f"{option} takes a date as YYYY-MM-DD, not {value!r}", 2)
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
 
 
-def filters(text=None, sponsor=None, lead_only=False, adoption=None, year=None, kind=None, unit=None,
-            category=None, status=None, site=None, since=None, changed_since=None):
-    from archive.query import CLASSES, KINDS, Filters
-
-    classes = tuple(a.strip().upper() for a in adoption or ())
-    bad = [a for a in classes if a not in CLASSES]
-    if bad:
-        raise fail(f"--adoption takes A, B, C or D, not {bad[0]}", 2)
-    if kind is not None and kind not in KINDS:
-        raise fail(f"--kind takes cppcc or npc, not {kind}", 2)
-    return Filters(text=text, sponsor=sponsor, lead_only=lead_only, adoption=classes, year=tuple(year or ()),
-                   kind=kind, unit=unit, category=category, status=status, site=site,
-                   since=_date(since, "--since"), changed_since=_date(changed_since, "--changed-since"))
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
-def _session(db: str | None):
-    from archive.db import session_factory
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
 
-    return session_factory(open_db(db, create=False))()
+
+class ExportTable(StrEnum):
+    proposals = "proposals"
+    sponsorships = "sponsorships"
+    units = "units"
+    revisions = "revisions"
+
+
+MergeSites = Annotated[bool, typer.Option("--merge-sites", help="One row per name across sites (people and units "
+                                                                "are otherwise a site's own).")]
+
+
+@contextmanager
+def _session(db: str | None, filters=None) -> Iterator:
+    """A read-only session on the archive; query errors and database errors become one line."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from archive.db import first_line, session_factory
+    from archive.query import QueryError, site_slugs
+
+    session = session_factory(open_db(db, create=False))()
+    try:
+        if filters is not None and filters.site and filters.site not in (slugs := site_slugs(session)):
+            raise fail(f"no site {filters.site!r} in the archive (sites: {', '.join(slugs) or 'none'})", 2)
+        yield session
+    except QueryError as error:
+        raise fail(str(error), 2) from None
+    except OperationalError as error:  # never the statement: it can be pages long
+        message = first_line(error)
+        if "canceling statement due to statement timeout" in message:
+            message = "the query took longer than the archive allows (statement timeout): narrow it down"
+        raise fail(f"the query failed: {message}", 1) from None
+    except DBAPIError as error:
+        raise fail(f"the query failed: {first_line(error)}", 1) from None
+    finally:
+        session.close()
 
 
 # --- output -----------------------------------------------------------------------------------------------
 
-FORMATS = ("table", "json", "jsonl", "csv")
-LIST_COLUMNS = (("id", "id"), ("published", "published"), ("kind", "kind"), ("number", "number"),
-                ("title", "title"), ("lead sponsors", "lead_sponsors"), ("class", "adoption_class"),
-                ("status", "implementation_status"), ("site", "site"))
-
-
-def _format(value: str, allowed: tuple[str, ...] = FORMATS) -> str:
-    if value not in allowed:
-        raise fail(f"--format takes {'|'.join(allowed)}, not {value}", 2)
-    return value
+# (header, key), in the order shown; DROP_ORDER: what gives way first when the terminal is narrow
+LIST_COLUMNS = {"id": "id", "published": "published", "kind": "kind", "number": "number", "title": "title",
+                "sponsors": "lead_sponsors", "class": "adoption_class", "status": "implementation_status",
+                "site": "site"}
+DEFAULT_COLUMNS = ("id", "published", "kind", "number", "title", "sponsors", "class", "status", "site")
+DROP_ORDER = ("site", "kind", "number", "status", "sponsors", "class", "published", "id")
+TITLE_MIN = 24
 
 
 def _summary_value(record: dict, key: str) -> str:
@@ -89,47 +95,104 @@ def _summary_value(record: dict, key: str) -> str:
     return "" if value is None else str(value)
 
 
-def _emit_rows(headers: list[str], rows: list[list[Any]], *, title: str | None = None) -> None:
-    """A rich table on a terminal (CJK widths right), tab-separated lines when piped."""
-    if stdout.is_terminal:
-        table = Table(*headers, title=title, show_lines=False)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        stdout.print(table)
-        return
+def _plain_rows(headers: list[str], rows: list[list[Any]]) -> None:
     out = sys.stdout
     out.write("\t".join(headers) + "\n")
     for row in rows:
         out.write("\t".join("" if v is None else str(v).replace("\t", " ").replace("\n", " ") for v in row) + "\n")
 
 
-def _emit_records(records: list[dict], fmt: str) -> None:
-    from archive.export import write_csv, write_jsonl
+def _emit_rows(headers: list[str], rows: list[list[Any]], *, numeric: tuple[int, ...] = ()) -> None:
+    """A rich table on a terminal (CJK widths right, numbers right-aligned), tab-separated lines when piped."""
+    if not stdout.is_terminal:
+        _plain_rows(headers, rows)
+        return
+    from rich.table import Table
 
-    if fmt == "json":
+    table = Table(show_lines=False)
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="right" if index in numeric else "left")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    stdout.print(table)
+
+
+def fit_columns(columns: list[str], cells: list[list[str]], width: int) -> list[str]:
+    """The columns that fit a terminal `width` with the title at TITLE_MIN cells or more: the least
+    useful ones (DROP_ORDER) go first. Cells are each column's values."""
+    from rich.cells import cell_len
+
+    def needed(chosen: list[str]) -> int:
+        # every column but the title at its widest, plus rich's borders and padding (3 per column, 1)
+        widths = [max([cell_len(h)] + [cell_len(v) for v in cells[columns.index(h)]]) for h in chosen if h != "title"]
+        return sum(widths) + 3 * len(chosen) + 1 + (TITLE_MIN if "title" in chosen else 0)
+
+    chosen = list(columns)
+    for victim in DROP_ORDER:
+        if needed(chosen) <= width or len(chosen) == 1:
+            break
+        if victim in chosen:
+            chosen.remove(victim)
+    return chosen
+
+
+def _emit_listing(records: list[dict], columns: list[str]) -> None:
+    cells = [[_summary_value(r, LIST_COLUMNS[c]) for r in records] for c in columns]
+    if not stdout.is_terminal:
+        _plain_rows(columns, [list(row) for row in zip(*cells, strict=True)] if records else [])
+        return
+    from rich.table import Table
+
+    shown = fit_columns(columns, cells, stdout.width)
+    table = Table(show_lines=False)
+    for column in shown:
+        if column == "title":  # the title takes the width left and wraps
+            table.add_column(column, overflow="fold", ratio=1, min_width=TITLE_MIN)
+        else:
+            table.add_column(column, no_wrap=True, justify="right" if column == "id" else "left")
+    for index in range(len(records)):
+        table.add_row(*(cells[columns.index(column)][index] for column in shown))
+    stdout.print(table)
+
+
+def _emit_records(records: list[dict], fmt: Format, columns: list[str]) -> None:
+    if fmt is Format.json:
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "jsonl":
+    elif fmt is Format.jsonl:
+        from archive.export import write_jsonl
+
         write_jsonl(records, sys.stdout)
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        write_csv(records, buffer)
-        sys.stdout.write(buffer.getvalue())
+    elif fmt is Format.csv:
+        from archive.export import write_csv
+
+        write_csv(records, sys.stdout)
     else:
-        _emit_rows([h for h, _ in LIST_COLUMNS], [[_summary_value(r, k) for _, k in LIST_COLUMNS] for r in records])
+        _emit_listing(records, columns)
+
+
+def _columns(value: str | None) -> list[str]:
+    if value is None:
+        return list(DEFAULT_COLUMNS)
+    chosen = [c.strip() for c in value.split(",") if c.strip()]
+    unknown = [c for c in chosen if c not in LIST_COLUMNS]
+    if unknown or not chosen:
+        raise fail(f"--columns takes a comma-separated list of {', '.join(LIST_COLUMNS)}, not {value!r}", 2)
+    return chosen
 
 
 # --- commands -------------------------------------------------------------------------------------------
 
 
+@filtered
 def query_command(
-    text: Text = None, sponsor: Sponsor = None, lead_only: LeadOnly = False, adoption: Adoption = None,
-    year: Year = None, kind: Kind = None, unit: Unit = None, category: Category = None, status: Status = None,
-    site: Site = None, since: Since = None, changed_since: ChangedSince = None,
-    limit: int = typer.Option(50, "--limit", help="At most this many records (0: all)."),
-    offset: int = typer.Option(0, "--offset", help="Skip this many first."),
-    sort: str = typer.Option("-published", "--sort",
+    filters,
+    limit: int = typer.Option(50, "--limit", metavar="N", help="At most this many records (0: all)."),
+    offset: int = typer.Option(0, "--offset", metavar="N", help="Skip this many first."),
+    sort: str = typer.Option("-published", "--sort", metavar="KEY",
                              help="published, -published, year, -year, changed, -changed, title, id, -id."),
-    output: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
+    columns: str = typer.Option(None, "--columns", metavar="LIST",
+                                help="Table columns, comma-separated: " + ",".join(LIST_COLUMNS) + "."),
+    output: Format = typer.Option(Format.table, "--format", "-f", help="The output form."),
     db: DbOption = None,
 ) -> None:
     """Find records: filters joined by AND, an optional full-text search, newest first.
@@ -140,26 +203,35 @@ def query_command(
     """
     from archive.query import SORTS, count, records, select_ids
 
-    fmt = _format(output)
     if sort not in SORTS:
         raise fail(f"--sort takes {', '.join(SORTS)}, not {sort}", 2)
     if limit < 0 or offset < 0:
         raise fail("--limit and --offset take numbers from 0", 2)
-    chosen = filters(text, sponsor, lead_only, adoption, year, kind, unit, category, status, site, since,
-                     changed_since)
-    with _session(db) as session:
-        ids = select_ids(session, chosen, sort=sort, limit=limit or None, offset=offset)
+    shown = _columns(columns)
+    with _session(db, filters) as session:
+        ids = select_ids(session, filters, sort=sort, limit=limit or None, offset=offset)
         found = records(session, ids)
-        total = count(session, chosen) if fmt == "table" else None
-    _emit_records(found, fmt)
-    if fmt == "table":
-        shown = f"{offset + 1}–{offset + len(found)}" if found else "none"
-        stderr.print(f"{total} records match; showing {shown}", markup=False)
+        total = count(session, filters) if output is Format.table else None
+    _emit_records(found, output, shown)
+    if output is Format.table:
+        span = f"{offset + 1}–{offset + len(found)}" if found else "none"
+        stderr.print(f"{total} records match; showing {span}", markup=False)
+
+
+RecordId = Annotated[int, typer.Argument(metavar="ID", help="The record's id (from query).")]
+
+
+def _record_id(record_id: int) -> int:
+    from archive.query import MAX_ID
+
+    if not 1 <= record_id <= MAX_ID:
+        raise fail(f"a record id is a number from 1 to {MAX_ID}, not {record_id}", 2)
+    return record_id
 
 
 def show_command(
-    record_id: int = typer.Argument(..., metavar="ID", help="The record's id (from query)."),
-    output: RecordFormat = typer.Option(RecordFormat.table, "--format", "-f", help="table or json."),
+    record_id: RecordId,
+    output: RecordFormat = typer.Option(RecordFormat.table, "--format", "-f", help="The output form."),
     db: DbOption = None,
 ) -> None:
     """Show one whole record, with its reply letter.
@@ -169,7 +241,7 @@ def show_command(
     from archive.query import records
 
     with _session(db) as session:
-        found = records(session, [record_id])
+        found = records(session, [_record_id(record_id)])
     if not found:
         raise fail(f"no record with id {record_id}", 1)
     if output is RecordFormat.json:
@@ -179,8 +251,8 @@ def show_command(
 
 
 def history_command(
-    record_id: int = typer.Argument(..., metavar="ID", help="The record's id (from query)."),
-    output: RecordFormat = typer.Option(RecordFormat.table, "--format", "-f", help="table or json."),
+    record_id: RecordId,
+    output: RecordFormat = typer.Option(RecordFormat.table, "--format", "-f", help="The output form."),
     db: DbOption = None,
 ) -> None:
     """Show how a record changed over time: each revision's time, field, old and new value.
@@ -189,6 +261,7 @@ def history_command(
     """
     from archive.query import QueryError, history
 
+    _record_id(record_id)
     with _session(db) as session:
         try:
             revisions = history(session, record_id)
@@ -204,45 +277,46 @@ def history_command(
                [[r["changed_at"], r["field"], cell(r["old"], 120), cell(r["new"], 120)] for r in revisions])
 
 
+@filtered
 def stats_command(
+    filters,
     by: list[str] = typer.Option(..., "--by", metavar="FIELD",
-                                 help="adoption_class, year, kind, site, category, lead_unit, sponsor or status; "
-                                      "twice for a crosstab."),
-    text: Text = None, sponsor: Sponsor = None, lead_only: LeadOnly = False, adoption: Adoption = None,
-    year: Year = None, kind: Kind = None, unit: Unit = None, category: Category = None, status: Status = None,
-    site: Site = None, since: Since = None, changed_since: ChangedSince = None,
-    output: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+                                 help="adoption_class, year, published_year, kind, site, category, lead_unit, "
+                                      "sponsor or status; twice for a crosstab."),
+    merge_sites: MergeSites = False,
+    output: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="The output form."),
     db: DbOption = None,
 ) -> None:
     """Count records grouped by one field (with shares) or two (a crosstab); the same filters as query.
+
+    `year` is the session year (from the record's number or title); `published_year` the year the
+    page was published (发布时间, else 生成日期). Sponsors and lead units are grouped by site and name.
 
     Example: proposals stats --by adoption_class --by year --kind cppcc
     """
     from archive.query import GROUPS, stats
 
-    fmt = _format(output, ("table", "json", "csv"))
     unknown = [field for field in by if field not in GROUPS]
     if unknown:
         raise fail(f"cannot group by {unknown[0]}: choose from {', '.join(GROUPS)}", 2)
     if len(by) > 2:
         raise fail("--by takes one or two fields", 2)
-    chosen = filters(text, sponsor, lead_only, adoption, year, kind, unit, category, status, site, since,
-                     changed_since)
-    with _session(db) as session:
-        result = stats(session, chosen, by)
-    if fmt == "json":
+    with _session(db, filters) as session:
+        result = stats(session, filters, by, merge_sites=merge_sites)
+    fields = [f for f in (result["rows"][0] if result["rows"] else {}) if f not in ("count", "share")] or list(by)
+    if output is TableFormat.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
+    elif output is TableFormat.csv:
         import csv
 
         writer = csv.writer(sys.stdout)
-        writer.writerow([*by, "count", "share"])
+        writer.writerow([*fields, "count", "share"])
         for row in result["rows"]:
-            writer.writerow([*(row[f] for f in by), row["count"], f"{row['share']:.4f}"])
+            writer.writerow([*(row[f] for f in fields), row["count"], f"{row['share']:.4f}"])
     elif len(by) == 1:
-        _emit_rows([by[0], "count", "share"],
-                   [[_label(r[by[0]]), r["count"], f"{r['share']:.1%}"] for r in result["rows"]]
-                   + [["total", result["total"], "100.0%" if result["total"] else ""]])
+        rows = [[*(_label(r[f]) for f in fields), r["count"], f"{r['share']:.1%}"] for r in result["rows"]]
+        rows.append(["total", *([""] * (len(fields) - 1)), result["total"], "100.0%" if result["total"] else ""])
+        _emit_rows([*fields, "count", "share"], rows, numeric=(len(fields), len(fields) + 1))
     else:
         _emit_crosstab(result, by)
 
@@ -253,96 +327,152 @@ def _label(value: Any) -> str:
 
 def _emit_crosstab(result: dict, by: list[str]) -> None:
     rows_field, columns_field = by
-    row_values = list(dict.fromkeys(r[rows_field] for r in result["rows"]))
+    per_site = "site" in (result["rows"][0] if result["rows"] else {}) and "site" not in by
+
+    def row_key(r):
+        return (r["site"], r[rows_field]) if per_site else r[rows_field]
+
+    row_values = list(dict.fromkeys(row_key(r) for r in result["rows"]))
     column_values = sorted({r[columns_field] for r in result["rows"]}, key=lambda v: (v is None, str(v)))
-    cells = {(r[rows_field], r[columns_field]): r["count"] for r in result["rows"]}
-    table = [[_label(value), *(cells.get((value, column), 0) for column in column_values),
-              sum(cells.get((value, column), 0) for column in column_values)] for value in row_values]
-    _emit_rows([f"{rows_field} \\ {columns_field}", *(_label(c) for c in column_values), "total"], table)
+    cells: dict = {}
+    for r in result["rows"]:
+        cells[(row_key(r), r[columns_field])] = cells.get((row_key(r), r[columns_field]), 0) + r["count"]
+    table = []
+    for value in row_values:
+        counts = [cells.get((value, column), 0) for column in column_values]
+        label = [value[0], _label(value[1])] if per_site else [_label(value)]
+        table.append([*label, *counts, sum(counts)])
+    first = ["site", f"{rows_field} \\ {columns_field}"] if per_site else [f"{rows_field} \\ {columns_field}"]
+    headers = [*first, *(_label(c) for c in column_values), "total"]
+    _emit_rows(headers, table, numeric=tuple(range(len(first), len(headers))))
     stderr.print(f"{result['total']} records", markup=False)
 
 
-def _names(of: str, lead_only: bool, chosen, limit: int, fmt: str, db: str | None) -> None:
+def _names(of: str, lead_only: bool, chosen, limit: int, fmt: TableFormat, db: str | None,
+           merge_sites: bool) -> None:
     from archive.query import CLASSES, NO_CLASS, names
 
-    with _session(db) as session:
-        rows = names(session, chosen, of=of, lead_only=lead_only)
+    with _session(db, chosen) as session:
+        rows = names(session, chosen, of=of, lead_only=lead_only, merge_sites=merge_sites)
     rows = rows[:limit] if limit else rows
-    columns = ["name", "records", *CLASSES, NO_CLASS]
-    if fmt == "json":
+    columns = [*([] if merge_sites else ["site"]), "name", "records", *CLASSES, NO_CLASS]
+    if fmt is TableFormat.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
+    elif fmt is TableFormat.csv:
         import csv
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns)
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     else:
-        _emit_rows(columns, [[r[column] for column in columns] for r in rows])
+        first_number = columns.index("records")
+        _emit_rows(columns, [[r[column] for column in columns] for r in rows],
+                   numeric=tuple(range(first_number, len(columns))))
 
 
+@filtered
 def sponsors_command(
-    text: Text = None, sponsor: Sponsor = None, lead_only: LeadOnly = False, adoption: Adoption = None,
-    year: Year = None, kind: Kind = None, unit: Unit = None, category: Category = None, status: Status = None,
-    site: Site = None, since: Since = None, changed_since: ChangedSince = None,
-    limit: int = typer.Option(0, "--limit", help="At most this many names (0: all)."),
-    output: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+    filters,
+    merge_sites: MergeSites = False,
+    limit: int = typer.Option(0, "--limit", metavar="N", help="At most this many names (0: all)."),
+    output: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="The output form."),
     db: DbOption = None,
 ) -> None:
-    """Each sponsor of the matching records, with its record count and their adoption classes.
+    """Each sponsor of the matching records (by site and name), with its record count and their adoption classes.
+
+    With --lead-only, lead sponsors only.
 
     Example: proposals sponsors --kind cppcc --year 2023 --lead-only
     """
-    fmt = _format(output, ("table", "json", "csv"))
-    chosen = filters(text, sponsor, False, adoption, year, kind, unit, category, status, site, since,
-                     changed_since)
-    _names("sponsor", lead_only, chosen, limit, fmt, db)
+    _names("sponsor", filters.lead_only, filters, limit, output, db, merge_sites)
 
 
+@filtered
 def units_command(
-    text: Text = None, sponsor: Sponsor = None, lead_only: LeadOnly = False, adoption: Adoption = None,
-    year: Year = None, kind: Kind = None, unit: Unit = None, category: Category = None, status: Status = None,
-    site: Site = None, since: Since = None, changed_since: ChangedSince = None,
+    filters,
     lead_units: bool = typer.Option(False, "--lead-units", help="Lead (主办) units only."),
-    limit: int = typer.Option(0, "--limit", help="At most this many names (0: all)."),
-    output: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+    merge_sites: MergeSites = False,
+    limit: int = typer.Option(0, "--limit", metavar="N", help="At most this many names (0: all)."),
+    output: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="The output form."),
     db: DbOption = None,
 ) -> None:
-    """Each handling unit of the matching records, with its record count and their adoption classes.
+    """Each handling unit of the matching records (by site and name), with its record count and their adoption
+    classes.
 
     Example: proposals units --adoption A --lead-units
     """
-    fmt = _format(output, ("table", "json", "csv"))
-    chosen = filters(text, sponsor, lead_only, adoption, year, kind, unit, category, status, site, since,
-                     changed_since)
-    _names("unit", lead_units, chosen, limit, fmt, db)
+    _names("unit", lead_units, filters, limit, output, db, merge_sites)
 
 
+@filtered
 def export_command(
-    output: str = typer.Option(..., "--format", "-f", help="csv, jsonl or parquet."),
-    out: Path = typer.Option(..., "--out", "-o", help="The file to write."),
-    text: Text = None, sponsor: Sponsor = None, lead_only: LeadOnly = False, adoption: Adoption = None,
-    year: Year = None, kind: Kind = None, unit: Unit = None, category: Category = None, status: Status = None,
-    site: Site = None, since: Since = None, changed_since: ChangedSince = None,
+    filters,
+    out: str = typer.Option(None, "--out", "-o", metavar="FILE", help="The file to write; - for standard output."),
+    output: ExportFormat = typer.Option(None, "--format", "-f", show_default=False,
+                                        help="The file's form (default: from the file's extension)."),
+    table: ExportTable = typer.Option(ExportTable.proposals, "--table",
+                                      help="What to export: the records, or one of their related tables "
+                                           "(each row keyed by the record's URL)."),
+    schema: bool = typer.Option(False, "--schema", help="Print the data dictionary (a Frictionless Table Schema) "
+                                                        "of the export instead of writing it."),
     db: DbOption = None,
 ) -> None:
-    """Write the matching records to a file, streaming (constant memory), with a progress bar.
+    """Write the matching records (or their sponsorships, units or revisions) to a file, streaming.
+
+    A CSV file gets a datapackage.json beside it that says each column's type (number stays text).
 
     Example: proposals export --format parquet --out proposals.parquet --since 2023-01-01
     """
-    from archive.export import FORMATS, export
+    from archive.export import export, format_for, table_schema, update_datapackage
+
+    if schema:
+        sys.stdout.write(json.dumps(table_schema(str(table)), ensure_ascii=False, indent=2) + "\n")
+        return
+    if out is None:
+        raise fail("--out FILE is needed (- for standard output), or --schema", 2)
+    try:
+        fmt = format_for(out, str(output) if output else None)
+    except ValueError as error:
+        raise fail(str(error), 2) from None
+    path = None if out == "-" else Path(out)
+    if path is not None and not path.parent.exists():
+        raise fail(f"no such directory: {path.parent}", 1)
     from archive.query import count
 
-    fmt = _format(output, FORMATS)
-    if not out.parent.exists():
-        raise fail(f"no such directory: {out.parent}", 1)
-    chosen = filters(text, sponsor, lead_only, adoption, year, kind, unit, category, status, site, since,
-                     changed_since)
-    with _session(db) as session:
-        total = count(session, chosen)
+    with _session(db, filters) as session:
+        total = count(session, filters) if path is not None else None
         with ticking("exporting", total) as tick:
             try:
-                written = export(session, chosen, fmt, out, on_record=lambda: tick("written"))
+                written = export(session, filters, fmt, path, table=str(table),
+                                 on_record=None if path is None else lambda: tick("written"))
             except OSError as error:
                 raise fail(f"cannot write {out}: {error.strerror or error}", 1) from None
-    stderr.print(f"exported {written} records to {out}", markup=False)
+    if path is not None:
+        if fmt == "csv":
+            update_datapackage(path, str(table))
+        stderr.print(f"exported {written} {'records' if str(table) == 'proposals' else 'rows'} to {out}",
+                     markup=False)
+
+
+def datasette_metadata_command(
+    out: str = typer.Option(None, "--out", "-o", metavar="FILE", help="Write it here (default: standard output)."),
+    db: DbOption = None,
+) -> None:
+    """Print Datasette metadata for the archive: table and column descriptions, full-text search, canned queries.
+
+    Example: proposals datasette-metadata --out metadata.json && datasette proposals.db -m metadata.json
+    """
+    from archive.datasette import metadata
+    from archive.db import resolve_url, sqlite_path
+
+    path = sqlite_path(resolve_url(db)[0])
+    name = path.stem if path is not None else "proposals"
+    text = json.dumps(metadata(name), ensure_ascii=False, indent=2) + "\n"
+    if out is None or out == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise fail(f"cannot write {out}: {error.strerror or error}", 1) from None
+    stderr.print(f"wrote {out}", markup=False)

@@ -6,15 +6,31 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+
+class _LazyConsole:
+    """A rich Console made on first use: a command that prints nothing rich never imports rich."""
+
+    def __init__(self, **options) -> None:
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name: str):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False, soft_wrap=True, **self._options)
+        return getattr(self._console, name)
+
+
+stdout = _LazyConsole()
+stderr = _LazyConsole(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -43,6 +59,8 @@ def open_db(db: str | None, *, create: bool = True):
 @contextmanager
 def progress_bar(description: str, total: int | None) -> Iterator[Progress]:
     """A progress bar on stderr when it is a terminal (silent otherwise)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr,
                         disable=not stderr.is_terminal, transient=False)
@@ -88,6 +106,8 @@ def print_record(data: dict, limit: int | None = 200) -> None:
     Long texts are cut at `limit` characters (None: printed whole)."""
     rows = record_rows(data, limit)
     if stdout.is_terminal:
+        from rich.table import Table
+
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("value", overflow="fold")

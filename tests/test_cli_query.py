@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import unicodedata
 
 import pytest
@@ -241,19 +242,44 @@ def test_history_lists_revisions(archive):
     assert result == []
 
 
+def run_main(args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
+    """The real entry point (its error handling included): exit code, stdout, stderr."""
+    from cli import main
+
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["proposals", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["stats", "--by", "colour"], "cannot group by colour"),
     (["query", "--since", "2023-02-30"], "--since takes a date"),
     (["query", "--changed-since", "yesterday"], "--changed-since takes a date"),
-    (["query", "--adoption", "E"], "--adoption takes A, B, C or D"),
-    (["query", "--kind", "both"], "--kind takes cppcc or npc"),
-    (["query", "--format", "yaml"], "--format takes"),
+    (["query", "--adoption", "E"], "'E' is not one of 'a', 'b', 'c', 'd'"),
+    (["query", "--kind", "both"], "'both' is not one of 'cppcc', 'npc'"),
+    (["query", "--format", "yaml"], "'yaml' is not one of 'table', 'json', 'jsonl', 'csv'"),
     (["query", "--sort", "colour"], "--sort takes"),
+    (["query", "--site", "atlantis"], "no site 'atlantis' in the archive (sites: gucheng, haidao, shengsi)"),
+    (["query", "--year", "99999999999"], "a year is a number from 1000 to 9999, not 99999999999"),
+    (["query", "--published-year", "-3"], "a year is a number from 1000 to 9999, not -3"),
+    (["show", "99999999999999999999"], "a record id is a number from 1 to 2147483647"),
+    (["history", "0"], "a record id is a number from 1 to 2147483647, not 0"),
+    (["query", " ".join(f"渔民{i}" for i in range(13))], "a text search takes at most 12 terms, not 13"),
+    (["query", "养" * 201], "a text search takes at most 200 characters, not 201"),
+    (["query", '"海岛 渔民'], "unbalanced quote"),
+    (["query", "OR 养老"], "OR stands between two terms"),
+    (["query", "养老 OR"], "OR stands between two terms"),
+    (["query", "--columns", "title,colour"], "--columns takes"),
+    (["export", "--format", "csv", "--out", "a.parquet"], "--format csv contradicts the extension of a.parquet"),
+    (["export", "--out", "a.txt"], "cannot tell the format of a.txt"),
 ])
-def test_bad_input_exits_2_with_one_line(archive, args, message):
-    result = runner.invoke(app, [*args, "--db", archive])
-    assert result.exit_code == 2
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+def test_bad_input_exits_2_with_one_line(archive, args, message, capsys, monkeypatch):
+    code, _out, err = run_main([*args, "--db", archive], capsys, monkeypatch)
+    assert code == 2, err
+    assert message in err and len(err.strip().splitlines()) == 1, err
 
 
 @pytest.mark.parametrize("command", ["query", "stats --by year", "sponsors", "units", "show 1", "history 1"])
