@@ -253,7 +253,7 @@ def ingest_batch(session: Session, items: Sequence[tuple[ProposalRecord, Capture
 
 def _isolated(session: Session, items: list, write) -> list:
     """`write(session, items)` under a SAVEPOINT; if it fails, each item alone under its own, and
-    the ones that fail again become Failed(reason). A lost connection is not any item's fault."""
+    the ones that fail again become Failed(reason)."""
     if not items:
         return []
     try:
@@ -261,19 +261,25 @@ def _isolated(session: Session, items: list, write) -> list:
             return write(session, items)
     except Exception as error:
         if len(items) == 1:
-            return [_failure(error)]
+            return [_failure(session, error)]
     outcomes = []
     for item in items:
         try:
             with session.begin_nested():
                 outcomes.extend(write(session, [item]))
         except Exception as error:
-            outcomes.append(_failure(error))
+            outcomes.append(_failure(session, error))
     return outcomes
 
 
-def _failure(error: Exception) -> Failed:
-    if getattr(error, "connection_invalidated", False):
+def _failure(session: Session, error: Exception) -> Failed:
+    """The Failed outcome for an error that is the record's doing; other errors are raised again:
+    a lost connection, and on SQLite an operational error (a full disk, an I/O error, a lock),
+    are no record's fault and would fail every other record as well."""
+    from sqlalchemy.exc import OperationalError
+
+    if getattr(error, "connection_invalidated", False) or (
+            isinstance(error, OperationalError) and session.get_bind().dialect.name == "sqlite"):
         raise error
     return Failed(first_line(error))
 
