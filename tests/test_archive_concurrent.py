@@ -86,3 +86,27 @@ def test_two_imports_into_postgresql(halves):
     with fresh_postgres_database() as url:
         upgrade(make_engine(url))
         _check(_import_both(roots, url), url, per_copy)
+
+
+def test_an_import_while_a_crawl_writes(halves, tmp_path):
+    """A crawl and an import into one SQLite archive at the same time: both finish, nothing lost."""
+    import threading
+
+    from conftest import FIXTURES
+    from crawlkit import Crawl, Replica
+
+    roots, per_copy = halves
+    with Replica(FIXTURES / "haidao") as haidao, Replica(FIXTURES / "gucheng") as gucheng:
+        crawl = Crawl(tmp_path, {"haidao": haidao, "gucheng": gucheng})
+        crawled: dict = {}
+        thread = threading.Thread(target=lambda: crawled.setdefault("result", crawl.run()))
+        thread.start()
+        imported = subprocess.run([sys.executable, "-m", "cli", "import", str(roots[0]), "--url", BASE,
+                                   "--db", str(crawl.db)], capture_output=True, text=True, timeout=300, check=False)
+        thread.join(300)
+    assert imported.returncode == 0, imported.stderr
+    assert f"imported {20 * per_copy} pages: {20 * per_copy} new, 0 changed, 0 unchanged, 0 failed" in imported.stderr
+    result = crawled["result"]
+    assert result.returncode == 0, result.stderr
+    assert "19 new" in result.stderr
+    assert len(crawl.records()) == 19 + 20 * per_copy
