@@ -21,6 +21,13 @@ T1 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
 PAGE = "art/2023/9/8/art_1229395011_4090552.html"  # 落实情况 落实中
 
 
+def _status_change() -> tuple[bytes, str, bytes]:
+    """PAGE's bytes, URL, and its bytes once its 落实情况 says 已落实."""
+    body = page_bytes("haidao", PAGE)
+    return body, page_url("haidao", PAGE), body.decode().replace('<td class="value">落实中</td>',
+                                                                 '<td class="value">已落实</td>').encode()
+
+
 def test_records_read_back_exactly_as_parsed(engine):
     with session_factory(engine)() as session, session.begin():
         items = fixture_items(session, T0)
@@ -48,9 +55,7 @@ def test_importing_twice_gives_the_same_archive(engine):
 
 
 def test_a_changed_status_is_one_revision_and_moves_last_changed(engine):
-    body = page_bytes("haidao", PAGE)
-    later = body.decode().replace('<td class="value">落实中</td>', '<td class="value">已落实</td>').encode()
-    url = page_url("haidao", PAGE)
+    body, url, later = _status_change()
     with session_factory(engine)() as session, session.begin():
         site = ensure_site(session, "haidao").id
         assert ingest(session, parse_detail(body, url), CaptureIn(site, url, body, T0)) == "new"
@@ -106,9 +111,7 @@ def test_one_person_and_one_unit_per_name_within_a_site(engine):
 
 
 def test_the_same_page_twice_in_one_batch(engine):
-    body = page_bytes("haidao", PAGE)
-    url = page_url("haidao", PAGE)
-    later = body.decode().replace('<td class="value">落实中</td>', '<td class="value">已落实</td>').encode()
+    body, url, later = _status_change()
     with session_factory(engine)() as session, session.begin():
         site = ensure_site(session, "haidao").id
         outcomes = ingest_batch(session, [(parse_detail(body, url), CaptureIn(site, url, body, T0)),
@@ -205,9 +208,7 @@ def test_values_postgresql_refuses_fail_their_record_only(engine):
 
 
 def test_a_refused_change_keeps_the_archived_record(engine):
-    body = page_bytes("haidao", PAGE)
-    url = page_url("haidao", PAGE)
-    later = body.decode().replace('<td class="value">落实中</td>', '<td class="value">已落实</td>').encode()
+    body, url, later = _status_change()
     with session_factory(engine)() as session, session.begin():
         site = ensure_site(session, "haidao").id
         assert ingest(session, parse_detail(body, url), CaptureIn(site, url, body, T0)) == "new"
