@@ -61,7 +61,7 @@ def main() -> None:
 
     try:
         # without standalone mode, an Exit raised by a command comes back as its code
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="proposals")
         sys.stdout.flush()  # a reader gone away shows here, not in the interpreter's last flush
     except BrokenPipeError:
         _stdout_closed()

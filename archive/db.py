@@ -83,7 +83,7 @@ def resolve_url(db: str | None) -> tuple[str, bool]:
         value = "postgresql+psycopg://" + rest
     try:
         url = make_url(value)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ArchiveUsageError(f"not a database URL: {value}") from None
     if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
         raise ArchiveUsageError(f"unsupported database {scheme}:// in --db: the archive is {SUPPORTED}")

@@ -14,6 +14,9 @@ as `Failed(reason)` in place of its outcome, and the others are archived.
 Several writers may share an archive (two imports, an import and a crawl): the first use of a
 site, a person, a unit, a capture or a record is an INSERT … ON CONFLICT DO NOTHING read back
 afterwards, so whichever writer comes second finds the row the first one made.
+
+Statements go through the session's connection as Core (the session and its transaction stay
+the caller's), skipping the ORM's work per statement.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from crawler.parsers import PARSER_VERSION, ProposalRecord
@@ -170,9 +173,10 @@ def site_for_url(session: Session, url: str, slug: str | None = None) -> Site:
 
 def _capture_id_map(session: Session, keys: Iterable[tuple[int, str, str]]) -> dict[tuple[int, str, str], int]:
     """The ids of the archived captures among these (site, url, sha256) keys."""
+    connection = session.connection()
     ids: dict[tuple[int, str, str], int] = {}
     for chunk in chunks(list(set(keys)), 300):
-        ids.update({(s, u, h): i for i, s, u, h in session.execute(
+        ids.update({(s, u, h): i for i, s, u, h in connection.execute(
             select(Capture.id, Capture.site_id, Capture.url, Capture.sha256)
             .where(tuple_(Capture.site_id, Capture.url, Capture.sha256).in_(chunk)))})
     return ids
@@ -186,10 +190,11 @@ def known_captures(session: Session, keys: Iterable[tuple[int, str, str]]) -> se
 def records_elsewhere(session: Session, digests: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
     """For page bytes (by sha256) that some archived record came from: the (site, url) pairs it was
     captured under, oldest first. Bytes under another URL are the same page saved twice."""
+    connection = session.connection()
     found: dict[str, list[tuple[int, str]]] = {}
     for chunk in chunks(sorted(set(digests)), 450):
-        rows = session.execute(select(Capture.sha256, Capture.site_id, Capture.url)
-                               .where(Capture.sha256.in_(chunk), Capture.outcome == "record").order_by(Capture.id))
+        rows = connection.execute(select(Capture.sha256, Capture.site_id, Capture.url)
+                                  .where(Capture.sha256.in_(chunk), Capture.outcome == "record").order_by(Capture.id))
         for digest, site_id, url in rows:
             if (site_id, url) not in found.setdefault(digest, []):
                 found[digest].append((site_id, url))
@@ -198,11 +203,12 @@ def records_elsewhere(session: Session, digests: Iterable[str]) -> dict[str, lis
 
 def touch(session: Session, keys: Sequence[tuple[int, str, str]], seen_at: dt.datetime) -> None:
     """Bytes fetched again unchanged: the capture and its record were seen again, nothing else."""
+    connection = session.connection()
     for chunk in chunks(list(keys), 300):
-        session.execute(update(Capture).where(tuple_(Capture.site_id, Capture.url, Capture.sha256).in_(chunk))
-                        .values(last_seen_at=seen_at))
-        session.execute(update(Proposal).where(tuple_(Proposal.site_id, Proposal.url).in_([k[:2] for k in chunk]))
-                        .values(last_seen=seen_at))
+        connection.execute(update(Capture).where(tuple_(Capture.site_id, Capture.url, Capture.sha256).in_(chunk))
+                           .values(last_seen_at=seen_at))
+        connection.execute(update(Proposal).where(tuple_(Proposal.site_id, Proposal.url).in_([k[:2] for k in chunk]))
+                           .values(last_seen=seen_at))
 
 
 def archive_failures(session: Session,
@@ -219,6 +225,7 @@ def archive_failures(session: Session,
 
 
 def _archive_failures(session: Session, failures: Sequence[tuple[CaptureIn, str, str]]) -> list[str]:
+    connection = session.connection()
     known = known_captures(session, (capture.key for capture, _, _ in failures))
     rows, seen = [], set()
     for capture, outcome, error in sorted(failures, key=lambda failure: failure[0].key):
@@ -227,7 +234,7 @@ def _archive_failures(session: Session, failures: Sequence[tuple[CaptureIn, str,
         seen.add(capture.key)
         rows.append(capture.row(outcome, error))
     if rows:
-        session.execute(_insert_new(session, Capture, ["site_id", "url", "sha256"]), rows)
+        connection.execute(_insert_new(session, Capture, ["site_id", "url", "sha256"]), rows)
     if known:
         touch(session, sorted(known), max(c.fetched_at for c, _, _ in failures))
     return ["kept"] * len(failures)
@@ -253,7 +260,7 @@ def ingest_batch(session: Session, items: Sequence[tuple[ProposalRecord, Capture
 
 def _isolated(session: Session, items: list, write) -> list:
     """`write(session, items)` under a SAVEPOINT; if it fails, each item alone under its own, and
-    the ones that fail again become Failed(reason). A lost connection is not any item's fault."""
+    the ones that fail again become Failed(reason)."""
     if not items:
         return []
     try:
@@ -261,19 +268,25 @@ def _isolated(session: Session, items: list, write) -> list:
             return write(session, items)
     except Exception as error:
         if len(items) == 1:
-            return [_failure(error)]
+            return [_failure(session, error)]
     outcomes = []
     for item in items:
         try:
             with session.begin_nested():
                 outcomes.extend(write(session, [item]))
         except Exception as error:
-            outcomes.append(_failure(error))
+            outcomes.append(_failure(session, error))
     return outcomes
 
 
-def _failure(error: Exception) -> Failed:
-    if getattr(error, "connection_invalidated", False):
+def _failure(session: Session, error: Exception) -> Failed:
+    """The Failed outcome for an error that is the record's doing; other errors are raised again:
+    a lost connection, and on SQLite an operational error (a full disk, an I/O error, a lock),
+    are no record's fault and would fail every other record as well."""
+    from sqlalchemy.exc import OperationalError
+
+    if getattr(error, "connection_invalidated", False) or (
+            isinstance(error, OperationalError) and session.get_bind().dialect.name == "sqlite"):
         raise error
     return Failed(first_line(error))
 
@@ -297,6 +310,7 @@ def _ingest_in_order(session: Session, items: Sequence[tuple[ProposalRecord, Cap
 
 def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, CaptureIn]],
                      observed_at: dt.datetime | None) -> list[Outcome]:
+    connection = session.connection()
     captures = [capture for _, capture in items]
     capture_ids = _capture_ids(session, captures)
     records = [record.to_dict() for record, _ in items]
@@ -336,7 +350,7 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
     raced: list[int] = []  # records another writer inserted since we looked: ingested again below
     if new_rows:
         new_rows.sort(key=lambda row: (row["site_id"], row["url"]))  # one lock order for every writer
-        inserted = {(site_id, url): proposal_id for proposal_id, site_id, url in session.execute(
+        inserted = {(site_id, url): proposal_id for proposal_id, site_id, url in connection.execute(
             _insert_new(session, Proposal, ["site_id", "url"])
             .returning(Proposal.id, Proposal.site_id, Proposal.url), new_rows)}
         for key, (index, record) in new_items.items():
@@ -346,14 +360,14 @@ def _ingest_distinct(session: Session, items: Sequence[tuple[ProposalRecord, Cap
             _add_children(children, inserted[key], record, key[0], person_ids, organization_ids)
             fts_new.append(_fts_row(inserted[key], record))
     if seen_rows:
-        session.execute(update(Proposal), seen_rows)
+        _update_proposals(session, seen_rows)
     if changed:
         _apply_changes(session, changed, capture_ids, children, fts_new, person_ids, organization_ids, observed_at)
     for name, rows in children.items():
         if rows:
-            session.execute(insert(CHILD_TABLES[name]), rows)
-    if fts_new and session.get_bind().dialect.name == "sqlite":
-        session.execute(text("INSERT INTO proposal_fts(rowid, title, content, reply) "
+            connection.execute(insert(CHILD_TABLES[name]), rows)
+    if fts_new and connection.dialect.name == "sqlite":
+        connection.execute(text("INSERT INTO proposal_fts(rowid, title, content, reply) "
                              "VALUES (:id, :title, :content, :reply)"), fts_new)
     if raced:
         for index, outcome in zip(raced, _ingest_distinct(session, [items[i] for i in raced], observed_at),
@@ -373,10 +387,11 @@ class _Change(NamedTuple):
 
 def _apply_changes(session: Session, changed: list[_Change], capture_ids, children, fts_new, person_ids,
                    organization_ids, observed_at) -> None:
+    connection = session.connection()
     ids = [change.proposal_id for change in changed]
     for chunk in chunks(ids, 900):
         for table in CHILD_TABLES.values():
-            session.execute(delete(table).where(table.proposal_id.in_(chunk)))
+            connection.execute(delete(table).where(table.proposal_id.in_(chunk)))
     revisions, updates, fts_old = [], [], []
     for proposal_id, old, record, capture, old_flat, new_flat in changed:
         when = observed_at or capture.fetched_at
@@ -390,12 +405,22 @@ def _apply_changes(session: Session, changed: list[_Change], capture_ids, childr
         _add_children(children, proposal_id, record, capture.site_id, person_ids, organization_ids)
         fts_old.append(_fts_row(proposal_id, old) | {"command": "delete"})
         fts_new.append(_fts_row(proposal_id, record))
-    session.execute(update(Proposal), updates)
-    session.execute(insert(Revision), revisions)
-    if session.get_bind().dialect.name == "sqlite":
+    _update_proposals(session, updates)
+    connection.execute(insert(Revision), revisions)
+    if connection.dialect.name == "sqlite":
         # an external-content index forgets a row only when told the values it indexed
-        session.execute(text("INSERT INTO proposal_fts(proposal_fts, rowid, title, content, reply) "
+        connection.execute(text("INSERT INTO proposal_fts(proposal_fts, rowid, title, content, reply) "
                              "VALUES (:command, :id, :title, :content, :reply)"), fts_old)
+
+
+def _update_proposals(session: Session, rows: list[dict[str, Any]]) -> None:
+    """UPDATE proposal rows by id, each row a dict of the same columns: one executemany in Core
+    (the ORM's bulk update by primary key costs more than the statement itself)."""
+    table = Proposal.__table__
+    columns = [name for name in rows[0] if name != "id"]
+    statement = update(table).where(table.c.id == bindparam("_id")).values(
+        {name: bindparam(f"_{name}") for name in columns})
+    session.connection().execute(statement, [{f"_{name}": value for name, value in row.items()} for row in rows])
 
 
 def _add_children(children, proposal_id, record, site_id, person_ids, organization_ids) -> None:
@@ -414,6 +439,7 @@ def _fts_row(proposal_id: int, record: dict[str, Any]) -> dict[str, Any]:
 
 def _capture_ids(session: Session, captures: Sequence[CaptureIn]) -> dict[tuple[int, str, str], int]:
     """Ids of these captures, inserting the new ones; every one now gave a record."""
+    connection = session.connection()
     ids = _capture_id_map(session, (c.key for c in captures))
     rows, fresh = [], set()
     for capture in sorted(captures, key=lambda c: c.key):
@@ -421,7 +447,7 @@ def _capture_ids(session: Session, captures: Sequence[CaptureIn]) -> dict[tuple[
             fresh.add(capture.key)
             rows.append(capture.row("record"))
     if rows:
-        ids.update({(s, u, h): i for i, s, u, h in session.execute(
+        ids.update({(s, u, h): i for i, s, u, h in connection.execute(
             _insert_new(session, Capture, ["site_id", "url", "sha256"])
             .returning(Capture.id, Capture.site_id, Capture.url, Capture.sha256), rows)})
         raced = [key for key in fresh if key not in ids]  # kept by another writer since we looked
@@ -429,7 +455,7 @@ def _capture_ids(session: Session, captures: Sequence[CaptureIn]) -> dict[tuple[
             ids.update(_capture_id_map(session, raced))
     known = [ids[key] for key in {c.key for c in captures} - fresh]
     if known:
-        session.execute(update(Capture).where(Capture.id.in_(known))
+        connection.execute(update(Capture).where(Capture.id.in_(known))
                         .values(last_seen_at=max(c.fetched_at for c in captures), parser_version=PARSER_VERSION,
                                 outcome="record", error=None))
     return ids
@@ -438,32 +464,34 @@ def _capture_ids(session: Session, captures: Sequence[CaptureIn]) -> dict[tuple[
 def _existing(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
     """Ids of the archived records among these (site, url); on PostgreSQL their rows are locked
     until the transaction ends, so that two writers changing one record take turns."""
+    connection = session.connection()
     found: dict[tuple[int, str], int] = {}
-    lock = session.get_bind().dialect.name == "postgresql"
+    lock = connection.dialect.name == "postgresql"
     for chunk in chunks(sorted(set(keys)), 450):
         statement = select(Proposal.id, Proposal.site_id, Proposal.url).where(
             tuple_(Proposal.site_id, Proposal.url).in_(chunk)).order_by(Proposal.id)
         if lock:
             statement = statement.with_for_update()
-        found.update({(s, u): i for i, s, u in session.execute(statement)})
+        found.update({(s, u): i for i, s, u in connection.execute(statement)})
     return found
 
 
 def _name_ids(session: Session, model, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
     """Ids of people (or units) by (site, normalized name), creating the missing ones."""
+    connection = session.connection()
     wanted = sorted(set(keys))
     ids: dict[tuple[int, str], int] = {}
     for chunk in chunks(wanted, 450):
-        ids.update({(s, n): i for i, s, n in session.execute(
+        ids.update({(s, n): i for i, s, n in connection.execute(
             select(model.id, model.site_id, model.name).where(tuple_(model.site_id, model.name).in_(chunk)))})
     missing = [key for key in wanted if key not in ids]
     if missing:
-        ids.update({(s, n): i for i, s, n in session.execute(
+        ids.update({(s, n): i for i, s, n in connection.execute(
             _insert_new(session, model, ["site_id", "name"]).returning(model.id, model.site_id, model.name),
             [{"site_id": s, "name": n} for s, n in missing])})
         raced = [key for key in missing if key not in ids]  # made by another writer since we looked
         for chunk in chunks(raced, 450):
-            ids.update({(s, n): i for i, s, n in session.execute(
+            ids.update({(s, n): i for i, s, n in connection.execute(
                 select(model.id, model.site_id, model.name).where(tuple_(model.site_id, model.name).in_(chunk)))})
     return ids
 

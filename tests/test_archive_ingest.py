@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
+import pytest
 from conftest import archive_snapshot, expected_record, fixture_items, page_bytes, page_url
 from sqlalchemy import func, select
 
 from archive.db import session_factory
-from archive.ingest import CaptureIn, ensure_site, ingest, ingest_batch, known_captures
+from archive.ingest import CaptureIn, Failed, archive_failures, ensure_site, ingest, ingest_batch, known_captures
 from archive.models import Capture, Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Revision
 from archive.records import load_records
 from crawler.parsers import parse_detail
@@ -17,6 +19,13 @@ from crawler.parsers import parse_detail
 T0 = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
 T1 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
 PAGE = "art/2023/9/8/art_1229395011_4090552.html"  # 落实情况 落实中
+
+
+def _status_change() -> tuple[bytes, str, bytes]:
+    """PAGE's bytes, URL, and its bytes once its 落实情况 says 已落实."""
+    body = page_bytes("haidao", PAGE)
+    return body, page_url("haidao", PAGE), body.decode().replace('<td class="value">落实中</td>',
+                                                                 '<td class="value">已落实</td>').encode()
 
 
 def test_records_read_back_exactly_as_parsed(engine):
@@ -46,9 +55,7 @@ def test_importing_twice_gives_the_same_archive(engine):
 
 
 def test_a_changed_status_is_one_revision_and_moves_last_changed(engine):
-    body = page_bytes("haidao", PAGE)
-    later = body.decode().replace('<td class="value">落实中</td>', '<td class="value">已落实</td>').encode()
-    url = page_url("haidao", PAGE)
+    body, url, later = _status_change()
     with session_factory(engine)() as session, session.begin():
         site = ensure_site(session, "haidao").id
         assert ingest(session, parse_detail(body, url), CaptureIn(site, url, body, T0)) == "new"
@@ -104,9 +111,7 @@ def test_one_person_and_one_unit_per_name_within_a_site(engine):
 
 
 def test_the_same_page_twice_in_one_batch(engine):
-    body = page_bytes("haidao", PAGE)
-    url = page_url("haidao", PAGE)
-    later = body.decode().replace('<td class="value">落实中</td>', '<td class="value">已落实</td>').encode()
+    body, url, later = _status_change()
     with session_factory(engine)() as session, session.begin():
         site = ensure_site(session, "haidao").id
         outcomes = ingest_batch(session, [(parse_detail(body, url), CaptureIn(site, url, body, T0)),
@@ -150,3 +155,146 @@ def test_queries_run_while_a_crawl_writes(tmp_path):
         writer.rollback()
     writer_engine.dispose()
     reader_engine.dispose()
+
+
+# --- one bad record never sinks its batch ----------------------------------------------------------
+
+
+def _count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_record_the_database_refuses_fails_alone(engine):
+    with session_factory(engine)() as session, session.begin():
+        items = fixture_items(session, T0)
+        bad_record, bad_capture = items[3]
+        items[3] = (dataclasses.replace(bad_record, kind="petition"), bad_capture)  # the CHECK on kind refuses it
+        outcomes = ingest_batch(session, items)
+    assert outcomes[:3] + outcomes[4:] == ["new"] * (len(items) - 1)
+    failed = outcomes[3]
+    assert isinstance(failed, Failed) and failed == "failed"
+    assert "check constraint" in failed.reason.lower() and "kind" in failed.reason
+    with session_factory(engine)() as session:
+        assert _count(session, Proposal) == len(items) - 1
+        assert _count(session, Capture) == len(items) - 1  # nothing of the refused record is left
+        assert session.scalar(select(Proposal.id).where(Proposal.url == bad_capture.url)) is None
+        stored = load_records(session, session.scalars(select(Proposal.id)).all())
+    by_url = {record["url"]: record for record in stored.values()}
+    for index, (record, capture) in enumerate(items):
+        if index != 3:
+            assert by_url[capture.url] == record.to_dict()
+
+
+def test_values_postgresql_refuses_fail_their_record_only(engine):
+    """A NUL character and a number longer than its column: PostgreSQL refuses both, SQLite keeps them."""
+    postgres = engine.dialect.name == "postgresql"
+    with session_factory(engine)() as session, session.begin():
+        items = fixture_items(session, T0)
+        nul_record, nul_capture = items[0]
+        items[0] = (dataclasses.replace(nul_record, title=nul_record.title + "\x00"), nul_capture)
+        long_record, long_capture = items[5]
+        items[5] = (dataclasses.replace(long_record, number="9" * 41), long_capture)
+        outcomes = ingest_batch(session, items)
+    if postgres:
+        assert isinstance(outcomes[0], Failed) and "NUL" in outcomes[0].reason
+        assert isinstance(outcomes[5], Failed) and "value too long for type character varying(40)" in outcomes[5].reason
+        assert [o for i, o in enumerate(outcomes) if i not in (0, 5)] == ["new"] * (len(items) - 2)
+    else:
+        assert outcomes == ["new"] * len(items)
+    with session_factory(engine)() as session:
+        assert _count(session, Proposal) == len(items) - (2 if postgres else 0)
+        titles = set(session.scalars(select(Proposal.title)))
+    assert (nul_record.title + "\x00" in titles) is not postgres
+
+
+def test_a_refused_change_keeps_the_archived_record(engine):
+    body, url, later = _status_change()
+    with session_factory(engine)() as session, session.begin():
+        site = ensure_site(session, "haidao").id
+        assert ingest(session, parse_detail(body, url), CaptureIn(site, url, body, T0)) == "new"
+    before = archive_snapshot(engine)
+    with session_factory(engine)() as session, session.begin():
+        refused = dataclasses.replace(parse_detail(later, url), adoption_class="Z")
+        outcome = ingest(session, refused, CaptureIn(site, url, later, T1))
+    assert isinstance(outcome, Failed) and "adoption_class" in outcome.reason
+    assert archive_snapshot(engine) == before
+
+
+def test_failed_is_the_outcome_failed_with_a_reason():
+    import pickle
+    from collections import Counter
+
+    outcome = Failed("value too long for type character varying(40)")
+    assert outcome == "failed" and str(outcome) == "failed" and f"{outcome}" == "failed"
+    assert Counter(["new", outcome, Failed("other"), "unchanged"]) == {"new": 1, "failed": 2, "unchanged": 1}
+    assert outcome.reason == "value too long for type character varying(40)"
+    assert repr(outcome) == "Failed('value too long for type character varying(40)')"
+    assert pickle.loads(pickle.dumps(outcome)).reason == outcome.reason
+    match outcome:
+        case Failed(reason):
+            assert reason.startswith("value too long")
+    with pytest.raises(AttributeError):
+        outcome.reason = "changed"
+
+
+def test_pages_kept_as_failures_are_isolated_too(engine):
+    postgres = engine.dialect.name == "postgresql"
+    with session_factory(engine)() as session, session.begin():
+        site = ensure_site(session, "haidao").id
+        failures = [(CaptureIn(site, f"https://www.haidao.example/blocked/{n}.html", b"<html>busy</html>" + bytes([n]),
+                               T0), "blocked", "访问过于频繁" + ("\x00" if n == 1 else "")) for n in range(3)]
+        refused = archive_failures(session, failures)
+    assert [(capture.url, outcome) for capture, outcome in refused] == (
+        [("https://www.haidao.example/blocked/1.html", "failed")] if postgres else [])
+    with session_factory(engine)() as session:
+        assert _count(session, Capture) == (2 if postgres else 3)
+
+
+# --- two writers at once ---------------------------------------------------------------------------
+
+
+def test_two_writers_racing_for_the_same_new_rows_both_succeed(archive_url):
+    """Writer B looks for sites, people, units, captures and records that writer A has inserted
+    but not committed: on SQLite B waits for A's lock; on PostgreSQL its inserts wait for A's rows,
+    then find them. Either way B succeeds, and nothing is archived twice."""
+    import threading
+    import time
+
+    from archive.db import make_engine
+
+    first, second = make_engine(archive_url), make_engine(archive_url)
+    with session_factory(first)() as session, session.begin():
+        count = len(fixture_items(session, T0))  # the sites exist before the race
+    session_a = session_factory(first)()
+    session_a.begin()
+    assert ingest_batch(session_a, fixture_items(session_a, T0)) == ["new"] * count
+    result: dict = {}
+
+    def writer_b() -> None:
+        try:
+            with session_factory(second)() as session, session.begin():
+                items = [(record, CaptureIn(capture.site_id, capture.url, capture.body + b"<!-- b -->", T1))
+                         for record, capture in fixture_items(session, T1)]
+                result["outcomes"] = ingest_batch(session, items)
+        except Exception as error:  # reported by the assertion below
+            result["error"] = error
+
+    thread = threading.Thread(target=writer_b)
+    thread.start()
+    time.sleep(1)
+    assert thread.is_alive(), result  # waiting for A, not failed
+    session_a.commit()
+    session_a.close()
+    thread.join(60)
+    assert "error" not in result, result
+    assert result["outcomes"] == ["unchanged"] * count
+    with session_factory(first)() as session:
+        assert _count(session, Proposal) == count
+        assert _count(session, Capture) == 2 * count  # B's bytes differ: a capture of its own for each page
+        assert session.execute(select(Person.site_id, Person.name).group_by(Person.site_id, Person.name)
+                               .having(func.count() > 1)).all() == []
+        assert session.execute(select(Organization.site_id, Organization.name)
+                               .group_by(Organization.site_id, Organization.name).having(func.count() > 1)).all() == []
+        assert session.scalar(select(func.count(Revision.id))) == 0
+    first.dispose()
+    second.dispose()
