@@ -114,6 +114,9 @@ def statement_timeout_ms() -> int:
 
 
 def _sqlite_writer(dbapi_connection, _record) -> None:
+    from .textindex import register
+
+    register(dbapi_connection)  # proposals_grams(), which the short-term index's triggers call
     dbapi_connection.isolation_level = None  # the driver commits nothing on its own: BEGIN is ours
     cursor = dbapi_connection.cursor()
     # WAL lets queries read while a crawl writes; NORMAL sync is safe with WAL.
@@ -124,6 +127,9 @@ def _sqlite_writer(dbapi_connection, _record) -> None:
 
 
 def _sqlite_reader(dbapi_connection, _record) -> None:
+    from .textindex import register
+
+    register(dbapi_connection)
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA query_only=ON")  # no journal_mode either: a reader changes no byte of the file

@@ -84,19 +84,3 @@ def match_expression(term: str) -> str:
 def register(dbapi_connection) -> None:
     """Give a sqlite3 connection the `proposals_grams(text, ...)` function the index triggers call."""
     dbapi_connection.create_function("proposals_grams", -1, grams, deterministic=True)
-
-
-def _on_connect(dbapi_connection, _record) -> None:
-    import sqlite3
-
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        register(dbapi_connection)
-
-
-def listen() -> None:
-    """Register `proposals_grams` on every SQLite connection SQLAlchemy opens from now on."""
-    from sqlalchemy import event
-    from sqlalchemy.pool import Pool
-
-    if not event.contains(Pool, "connect", _on_connect):
-        event.listen(Pool, "connect", _on_connect)

@@ -47,6 +47,7 @@ from archive.db import make_engine, session_factory, upgrade  # noqa: E402
 from archive.ingest import CaptureIn, _json, ensure_site, ingest_batch  # noqa: E402
 from archive.records import child_rows, flatten, proposal_row  # noqa: E402
 from archive.search import search_ids  # noqa: E402
+from archive.textindex import register  # noqa: E402
 from crawler.parsers import PARSER_VERSION, ProposalRecord, parse_detail  # noqa: E402
 
 FIXTURES = HERE.parent / "tests" / "fixtures"
@@ -135,6 +136,7 @@ class Floor:
         self.people: dict[str, int] = {}
         self.units: dict[str, int] = {}
         self.connection = sqlite3.connect(path, isolation_level=None)
+        register(self.connection)  # the short-term index's triggers fire on the floor's inserts too
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
             self.connection.execute(f"PRAGMA {pragma}")
 
