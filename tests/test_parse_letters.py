@@ -111,6 +111,15 @@ def test_parse_letter_reads_lines_of_any_origin():
         "2022-06-15")
 
 
+def test_a_greeting_is_not_the_opening_paragraph():
+    letter = parse_letter(["关于县政协十届五次会议第3号提案的答复", "王五委员：您好！",
+                           "您提出的《关于建设城市书房的提案》收悉。", "县文旅局", "2022年5月6日"])
+    assert letter.proposal_title == "关于建设城市书房的提案" and letter.lead_sponsors == ("王五",)
+    letter = parse_letter(["关于县政协十届五次会议第3号提案的答复", "王五委员：", "您好！",
+                           "您提出的《关于建设城市书房的提案》收悉。", "县文旅局", "2022年5月6日"])
+    assert letter.proposal_title == "关于建设城市书房的提案"
+
+
 def test_a_co_opinion_is_signed_by_a_co_unit():
     letter = parse_letter(["县财政局关于县十五届人大四次会议第9号建议的会办意见", "县农业农村局：",
                            "你局转来的《关于加大农机购置补贴力度的建议》收悉。", "县财政局", "2022年5月6日"])

@@ -192,19 +192,30 @@ def _extract_addressee(lines: list[str]) -> tuple[int | None, str | None, str | 
     for index, line in enumerate(lines[:_HEAD_LINES]):
         if line.endswith("。") or _BODY_START_RE.match(line):
             break
-        following = lines[index + 1] if index + 1 < len(lines) else None
         names = names_salutation(line)
         if names:
-            return index, names, following
+            return index, names, _opening(lines, index + 1)
         if fallback is None and line.endswith((":", "：")) and len(line) <= 41 and "如下" not in line \
                 and not _NOT_SIGNER_RE.match(line) and not CHROME_LINE_RE.match(line) and not is_letter_title(line):
-            fallback = (index, line.rstrip(":：").strip(), following)
+            fallback = (index, line.rstrip(":：").strip(), _opening(lines, index + 1))
             continue
         match = _SALUTATION_RE.match(line) if (":" in line[:32] or "：" in line[:32]) else None
         if match:
             rest = line[match.end():].strip()
-            return index, match.group(1).strip(), rest or following
+            return index, match.group(1).strip(), rest if rest and not _GREETING_RE.match(rest) \
+                else _opening(lines, index + 1)
     return fallback if fallback is not None else (None, None, None)
+
+
+_GREETING_RE = re.compile(r"^(?:您|你|你们)好[!！。，,]?$")
+
+
+def _opening(lines: list[str], start: int) -> str | None:
+    """The first paragraph of the body (a greeting such as `您好！` is not it)."""
+    for line in lines[start:start + 2]:
+        if not _GREETING_RE.match(line):
+            return line
+    return None
 
 
 _BARE_DATE_RE = re.compile(r"^[\s\u3000]*((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})[\s\u3000]*$")
