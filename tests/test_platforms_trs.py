@@ -148,13 +148,17 @@ PAGE = """<html><head><meta charset="utf-8"></head><body>
     ('<script src="/js/page.js"></script><script>function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, '
      '_sPageExt){ document.write("共"+_nPageCount+"页"); }\ncreatePageHTML(4, 0, "index", "shtml");</script>',
      4, None, "shtml"),
+    ('<script>createPageHTML(8, 0, "index", "shtml", "page_div");</script>', 8, None, "shtml"),
+    ('<script>var currentPage = 0;//所在页从0开始\nvar prevPage = currentPage-1//上一页\n'
+     'var nextPage = currentPage+1//下一页\nvar countPage = 11//共多少页\nif(countPage>1)document.write('
+     '"<a href=\\"index"+"_" + nextPage + "."+"html\\">下一页</a>");</script>', 11, None, "html"),
     ("共4页 当前第1页 <a href='index_1.shtml'>下一页</a>", 4, None, "shtml"),
     ("共 9 页&nbsp;共 130 条 <a href=\"index_1.html\">下一页</a> <a href=\"index_8.html\">尾页</a>", 9, 130, "html"),
     ("<span>共&nbsp;<b>3</b>&nbsp;页</span>", 3, None, "shtml"),
     ('<a href="index_1.shtml">2</a> <a href="index_2.shtml">3</a> <a href="index_5.shtml">尾页</a>', 6, None, "shtml"),
 ], ids=["script", "script-single-quotes-html", "script-div-id-and-total", "script-variables",
-        "script-variables-htm", "script-with-its-definition", "text", "text-spaced-with-total", "text-split",
-        "links-only"])
+        "script-variables-htm", "script-with-its-definition", "script-div-id-last", "script-without-call",
+        "text", "text-spaced-with-total", "text-split", "links-only"])
 def test_pager_forms(pager, pages, total, suffix):
     url = "http://www.example.example/zfxxgk/jytabl/index.shtml"
     column = trs_static.read_column(PAGE.format(pager=pager), url)

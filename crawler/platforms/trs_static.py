@@ -5,8 +5,9 @@ static file in the column's folder: page 1 is the column page itself (`…/jytab
 page N is `index_{N-1}.shtml` (`.html` where a template says so). The page count comes from the
 pager script the template prints, `createPageHTML(countPage, currentPage, "index", "shtml")` (the
 arguments given as numbers, or as variables set above the call, some templates adding a div id
-before them and the record count after), or from a `共 N 页` the template prints, else from the
-`index_N` links of a static pager; a column without a pager is one page.
+before them and the record count after; older templates set `var countPage = N` and write the
+links themselves), or from a `共 N 页` the template prints, else from the `index_N` links of a
+static pager; a column without a pager is one page.
 
 Detail pages are files in month folders, `./202205/t20220510_3493514.shtml` (on older sites
 `t8706881.shtml`): that name is what tells the list's entries from the navigation, breadcrumb and
@@ -38,6 +39,11 @@ _ARG_RE = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([^,]+?))\s*(?:,|$)""")
 _PAGES_TEXT_RE = re.compile(r"共\s*(\d+)\s*页")
 _RECORDS_TEXT_RE = re.compile(r"共\s*(\d+)\s*条")
 _ITEM_TAGS = frozenset({"li", "tr", "dd", "dt"})  # an item of a list, where the template uses one
+_EXTENSION_RE = re.compile(r"s?html?", re.I)
+_SCRIPT_BODY_RE = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+_PAGE_COUNT_RE = re.compile(r"(?<![\w$.])(?:countPage|m_nPageCount|pageCount|totalPages?)\s*=\s*[\"']?(\d+)", re.I)
+_RECORD_COUNT_RE = re.compile(r"(?<![\w$.])(?:m_nRecordCount|recordCount|totalRecords?)\s*=\s*[\"']?(\d+)", re.I)
+_QUOTED_EXTENSION_RE = re.compile(r"[\"']\.?(s?html?)[\\\"']", re.I)
 _SCRIPT_RE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _TAG_RE = re.compile(r"<[^>]*>")
 _META_RE = r"""<meta\s+[^>]*name\s*=\s*["']?{name}(?=["'\s/>])[^>]*>"""
@@ -120,13 +126,28 @@ def _script_pager(markup: str) -> Pager | None:
             continue  # the pager function's own definition
         args = _call_args(markup, call)
         pairs = [i for i in range(len(args) - 1) if isinstance(args[i], str) and isinstance(args[i + 1], str)]
-        at = pairs[-1] if pairs else len(args)
+        pairs.sort(key=lambda i: not _EXTENSION_RE.fullmatch(str(args[i + 1]).lstrip(".")))
+        at = pairs[0] if pairs else len(args)
         numbers = [a for a in args[:at] if isinstance(a, int)]
         if not numbers:
             continue
         after = [a for a in args[at + 2:] if isinstance(a, int)]
         prefix, suffix = (str(args[at]), str(args[at + 1]).lstrip(".")) if pairs else (None, None)
         return Pager(max(numbers[0], 1), after[0] if after else None, prefix or None, suffix or None)
+    return None
+
+
+def _variable_pager(markup: str) -> Pager | None:
+    """TRS's older pager: no call, a script that sets `countPage` and writes its links itself
+    (`document.write("<a href=\"index"+"_" + nextPage + "."+"shtml\">下一页</a>")`)."""
+    for script in _SCRIPT_BODY_RE.finditer(markup):
+        pages = _PAGE_COUNT_RE.search(script.group(1))
+        if pages is None:
+            continue
+        records = _RECORD_COUNT_RE.search(script.group(1))
+        suffix = _QUOTED_EXTENSION_RE.search(script.group(1))
+        return Pager(max(int(pages.group(1)), 1), int(records.group(1)) if records else None, None,
+                     suffix.group(1) if suffix else None)
     return None
 
 
@@ -164,7 +185,7 @@ def _this_page(url: str) -> int:
 def read_pager(markup: str, url: str, tree: LexborHTMLParser | None = None) -> Pager | None:
     """The list's pager, in the first form the page prints: the script, the text, the links."""
     tree = tree or LexborHTMLParser(markup)
-    pager = _script_pager(markup) or _text_pager(markup)
+    pager = _script_pager(markup) or _variable_pager(markup) or _text_pager(markup)
     links = _page_links(tree, url)
     if links:
         prefix, _, suffix = links[0]
@@ -250,7 +271,7 @@ def detect(markup: str, url: str) -> bool:
     without a pager), and carrying a TRS pager or a list of t<date> detail links."""
     if _is_detail(url) or _meta_tag(markup, "ArticleTitle"):
         return False
-    scripted = _script_pager(markup) is not None
+    scripted = _script_pager(markup) is not None or _variable_pager(markup) is not None
     if not scripted and re.search(r"""class\s*=\s*["']?[^"'>]*\bTRS_(?:Editor|UEDITOR)\b""", markup, re.I):
         return False
     return scripted or bool(list_entries(LexborHTMLParser(markup), url))
