@@ -56,13 +56,23 @@ def test_empty_bodies_are_refused(body):
     assert caught.value.reason == "empty"
 
 
-def test_a_page_without_proposal_rows_is_refused():
-    # an ordinary 信息公开 notice: header table and a title, no proposal rows
+def test_a_notice_without_proposal_rows_is_not_a_record():
+    # an ordinary 信息公开 notice: header table, a title and an article, no proposal rows, no reply letter
     page = """<html><head><meta charset="utf-8"><title>关于开展安全生产月活动的通知</title>
     <meta name="ArticleTitle" content="关于开展安全生产月活动的通知"></head><body>
     <table><tr><th>索引号：</th><td>001/2023-1</td><th>发布机构：</th><td>县应急局</td></tr></table>
     <h1>关于开展安全生产月活动的通知</h1><div id="zoom"><p>各乡镇：现将有关事项通知如下。</p></div>
     </body></html>"""
+    with pytest.raises(NotAProposalPage) as caught:
+        parse_detail(page.encode(), "https://x.example/a.html")
+    assert caught.value.reason == "not-a-record"
+    assert "通知" in caught.value.detail
+
+
+def test_a_page_without_proposal_rows_or_article_text_has_no_fields():
+    page = """<html><head><meta charset="utf-8"><title>关于县政协十届五次会议第3号提案的答复</title></head><body>
+    <table><tr><th>索引号：</th><td>001/2023-1</td><th>发布机构：</th><td>县应急局</td></tr></table>
+    <h1>关于县政协十届五次会议第3号提案的答复</h1><div id="zoom"></div></body></html>"""
     with pytest.raises(NotAProposalPage) as caught:
         parse_detail(page.encode(), "https://x.example/a.html")
     assert caught.value.reason == "no-fields"

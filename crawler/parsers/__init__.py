@@ -6,7 +6,7 @@ from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, R
 
 # Bumped whenever a change to the parsers can change a record; `proposals reparse` re-reads
 # captures read by an older version.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 __all__ = ["PARSER_VERSION", "Attachment", "Disclosure", "NotAProposalPage", "ProposalRecord", "Reply",
            "declared_url", "parse_detail"]

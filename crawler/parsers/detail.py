@@ -1,8 +1,8 @@
 """`parse_detail`: one published detail page (bytes) to one `ProposalRecord`.
 
 The only entry point the crawler, the archive's reparse and the CLI use. It decodes the bytes,
-refuses what is not a whole proposal page, and hands the page to the parser of its platform
-family (only the Hanweb family so far).
+refuses what is not a whole proposal page, and reads the record from its label/value rows or, where
+it has none, from the reply letter that is its article.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ def parse_detail(body: bytes, url: str, *, encoding: str | None = None) -> Propo
     """Parse a detail page.
 
     `url` is the page's absolute URL (relative links are resolved against it); `encoding` the
-    charset of the HTTP Content-Type when known. Raises `NotAProposalPage` (with `.reason`) for
-    anything that is not a whole proposal page: challenge and block pages, truncated documents,
-    pages without a title or without proposal rows.
+    charset of the HTTP Content-Type when known. A page of label/value rows reads as a label page;
+    a page without them whose article is a reply letter about one proposal reads as a letter page.
+    Raises `NotAProposalPage` (with `.reason`) for anything that is not a whole proposal page:
+    challenge and block pages, truncated documents, pages without a title, without rows or article
+    text, and pages whose article is not a letter about one proposal (`not-a-record`).
     """
     if not body or not body.strip():
         raise NotAProposalPage("empty", "the page is empty")

@@ -17,15 +17,17 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .labels import META_FALLBACKS, RECORD_FIELDS, field_for_label
+from .labels import CORE_FIELDS, META_FALLBACKS, RECORD_FIELDS, field_for_label
+from .letter import only_link_names, parse_letter
 from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, Reply
-from .reply import is_letter_title, parse_reply
+from .reply import CHROME_LINE_RE, parse_reply
 from .text import (
     adoption_class,
     clean_inline,
     derive_year,
     drop_zero_width,
     is_placeholder,
+    kind_from_text,
     normalize_adoption_label,
     normalize_label,
     parse_date,
@@ -74,13 +76,15 @@ _INLINE_RE = re.compile(r"^([^:：]{1,20})[:：][\s\u3000\u00a0]*(.*)$", re.S)
 class _Pair:
     """A label and its value element; the value's lines are read when first asked for."""
 
-    __slots__ = ("_lines", "field", "inline", "label", "node", "weak")
+    __slots__ = ("_lines", "anchor", "field", "inline", "label", "node", "weak")
 
     def __init__(self, label: str, field_: str | None, node: LexborNode | None,
-                 lines: list[str] | None = None, *, weak: bool = False, inline: bool = False) -> None:
+                 lines: list[str] | None = None, *, weak: bool = False, inline: bool = False,
+                 anchor: LexborNode | None = None) -> None:
         self.label = label        # normalised label
         self.field = field_       # the record field it feeds, None for extra_fields
         self.node = node          # the value element
+        self.anchor = node if node is not None else anchor  # where the pair stands on the page
         self._lines = lines
         self.weak = weak          # an unknown label printed without a colon: kept only in record tables
         self.inline = inline      # the node holds `label：value`: the label is cut off the first line
@@ -201,6 +205,9 @@ def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
     groups: dict[int, _Group] = {}
     count = len(cells)
     skip = -1
+    # rows of label after label (`序号 | 编号 | 标题 | 领衔人 | 主办单位`): the column heads of a list of
+    # many records, never a record's own rows
+    heads_in_row: dict[int, int] = {}
     for index, text in enumerate(texts):
         if index <= skip or not text:
             continue
@@ -230,7 +237,9 @@ def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
                 value.parent.mem_id != row.mem_id
                 and not (_alone(node) and _alone(value) and _inline_label(value_text) is None)):
             # A label with no value beside it (nor alone above a lone value): printed empty.
-            _group_of(groups, row).pairs.append(_Pair(label, field_, None, []))
+            if value is not None and value.parent.mem_id == row.mem_id:
+                heads_in_row[row.mem_id] = heads_in_row.get(row.mem_id, 0) + 1
+            _group_of(groups, row).pairs.append(_Pair(label, field_, None, [], anchor=node))
             continue
         group = _group_of(groups, row)
         if not group.pairs and index > 0 and texts[index - 1] and len(texts[index - 1]) <= 200:
@@ -241,7 +250,11 @@ def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
         skip = index + 1
     scan = _TableScan()
     used: set[int] = set()
+    grid_rows = {row for row, heads in heads_in_row.items() if heads >= 2}
     for group in groups.values():
+        if grid_rows:
+            group.pairs = [p for p in group.pairs if p.anchor is None or p.anchor.parent is None
+                           or p.anchor.parent.mem_id not in grid_rows]
         known = {p.field for p in group.pairs if p.field}
         if not known:
             continue
@@ -323,6 +336,17 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
         return []
     found: list[tuple[int, _Pair]] = []
     known_containers: set[int] = set()
+    chrome: dict[int, bool] = {}
+
+    def in_chrome(node: LexborNode) -> bool:
+        """Does the block around this element read as site chrome (a footer with ICP备, 网站标识码 …)?"""
+        parent = node.parent
+        if parent is None:
+            return False
+        if parent.mem_id not in chrome:
+            chrome[parent.mem_id] = bool(_CHROME_RE.search(parent.text(deep=True)[:2000]))
+        return chrome[parent.mem_id]
+
     for node in body.css(_LOOSE_SELECTOR):
         if node.mem_id in used or (used and _inside(node, used)):
             continue
@@ -335,19 +359,21 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
         colon = text.rstrip(" \t\r\n\u3000\u00a0").endswith((":", "："))
         paragraph = tag in ("p", "div")
         if (field_ or tag == "dt" or (colon and _plain_label(label))) and (tag == "dt" or not _has_block_inside(node)):
+            if in_chrome(node):
+                continue
             used.add(node.mem_id)
             parent = node.parent
             container = parent if tag == "dt" or paragraph or parent is None else (parent.parent or parent)
             if paragraph:
                 lines = _flow(node, used)
-                pair = _Pair(label, field_, None, lines, weak=not field_)
+                pair = _Pair(label, field_, None, lines, weak=not field_, anchor=node)
             else:
                 value = _next_element(node)
                 value_text = value.text(deep=True) if value is not None and value.mem_id not in used else ""
                 if value is not None and (value.mem_id in used or _starts_with_known_label(value_text)
                                           or _LABEL_START_RE.match(value_text[:16])):
                     value = None  # the next element is the next label: this one is printed empty
-                pair = _Pair(label, field_, value, None if value is not None else [], weak=not field_)
+                pair = _Pair(label, field_, value, None if value is not None else [], weak=not field_, anchor=node)
                 if value is not None:
                     used.add(value.mem_id)
             found.append((container.mem_id, pair))
@@ -356,10 +382,10 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int]) -> list[_Pair]:
             continue
         if not _has_block_inside(node):
             inline = _inline_pair(node, text)
-            if inline is not None:
+            if inline is not None and not in_chrome(node):
                 used.add(node.mem_id)
                 if paragraph:
-                    inline = _Pair(inline.label, inline.field, None, inline.lines + _flow(node, used))
+                    inline = _Pair(inline.label, inline.field, None, inline.lines + _flow(node, used), anchor=node)
                 found.append((node.parent.mem_id if node.parent is not None else 0, inline))
                 if inline.field not in _PUBLISH_LINE and node.parent is not None:
                     known_containers.add(node.parent.mem_id)
@@ -412,28 +438,12 @@ def _source_value(markup: str, key: str) -> str | None:
 
 _META_NAME_RE = re.compile(r"<meta\b[^>]*?\bname\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
 _META_CONTENT_RE = re.compile(r"\bcontent\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
-_KIND_STRONG = (("政协", "政治协商"), ("人大", "人民代表大会"))
-_QUOTED_RE = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
-_PROPOSAL_TITLE_RE = re.compile(r"关于|建议$|提案$|议案$")
+_PROPOSAL_TITLE_RE = re.compile(r"关于|建议$|提案$|议案$|答复|复函|意见$|的函$")
 _TITLE_SPLIT_RE = re.compile(r"\s*[-_|–—－]+\s*")
 _ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ofd")
 _DECLARED_URL_RE = re.compile(
     r"<meta\s+name=[\"']Url[\"']\s+content=[\"']([^\"']+)[\"']|<link\s+rel=[\"']canonical[\"']\s+href=[\"']([^\"']+)",
     re.I)
-
-
-def kind_from_text(text: str | None) -> str | None:
-    """政协/提案 -> cppcc_proposal, 人大/建议 -> npc_suggestion; None where the text names both or neither."""
-    if not text:
-        return None
-    text = _QUOTED_RE.sub("", text)
-    cppcc, npc = (any(word in text for word in words) for words in _KIND_STRONG)
-    if cppcc != npc:
-        return "cppcc_proposal" if cppcc else "npc_suggestion"
-    proposal, suggestion = "提案" in text, ("建议" in text or "议案" in text)
-    if proposal != suggestion:
-        return "cppcc_proposal" if proposal else "npc_suggestion"
-    return None
 
 
 def declared_url(markup: str) -> str | None:
@@ -453,11 +463,15 @@ class HanwebPage:
         self.zoom = [zoom] if zoom is not None else []
         scan = _table_pairs(self.tree, {z.mem_id for z in self.zoom})
         pairs = scan.pairs
-        if not any(p.field in RECORD_FIELDS for p in pairs):
+        if not any(p.field in CORE_FIELDS for p in pairs):
             pairs = pairs + _loose_pairs(self.tree, {p.node.mem_id for p in pairs if p.node is not None})
-        self.pairs = pairs
         self.title_rows = scan.title_rows
         self.containers = scan.containers
+        self._use_pairs(pairs)
+
+    def _use_pairs(self, pairs: list[_Pair]) -> None:
+        """The pairs the record's fields are read from (a letter page keeps only those outside its letter)."""
+        self.pairs = pairs
         self.values: dict[str, _Pair] = {}
         self.extra: dict[str, str | None] = {}
         for pair in pairs:
@@ -512,17 +526,12 @@ class HanwebPage:
 
     @cached_property
     def has_record_rows(self) -> bool:
-        return any(p.field in RECORD_FIELDS for p in self.pairs)
+        return any(p.field in CORE_FIELDS for p in self.pairs)
 
     @cached_property
-    def _letter_page_lines(self) -> list[str] | None:
-        """A page that is itself a reply letter (no rows; titled …提案的答复): its body lines."""
-        if self.has_record_rows or not self.zoom:
-            return None
-        title = self._title
-        if not title or not (is_letter_title(title) and re.search("提案|建议|议案", title)):
-            return None
-        return [line for z in self.zoom for line in block_lines(z)] or None
+    def article(self) -> LexborNode | None:
+        """The element holding the page's article text (a letter page's letter)."""
+        return article_node(self.tree)
 
     def _visible_titles(self):
         """Texts printed as titles, in order of trust: rows above the record, h1, then the rest."""
@@ -617,12 +626,9 @@ class HanwebPage:
         lines = self.lines("reply")
         if lines and is_placeholder(" ".join(lines)):
             lines = None
-        if not lines and self._letter_page_lines:
-            reply = parse_reply(self._letter_page_lines)
-            if reply is not None and reply.title is None:
-                reply = Reply(reply.text, self._title, reply.doc_number, reply.addressee,
-                              reply.signer, reply.date)
-            return reply
+        node = self.values["reply"].node if lines else None
+        if lines and node is not None and only_link_names(lines, [a.name for a in _attachment_links(node, self.url)]):
+            return None  # the letter is in `attachments`
         return parse_reply(lines or [])
 
     def _extract_adoption_label(self) -> str | None:
@@ -666,24 +672,18 @@ class HanwebPage:
             return "cppcc_proposal" if addressee.endswith("委员") else "npc_suggestion"
         return None
 
-    def _extract_attachments(self) -> list[Attachment]:
-        base = self.url
+    @cached_property
+    def _base(self) -> str:
         base_node = self.tree.css_first("base[href]")
-        if base_node is not None:
-            base = urljoin(self.url, base_node.attributes.get("href") or "")
-        containers = self.zoom or self.containers or ([self.tree.body] if self.tree.body else [])
+        return urljoin(self.url, base_node.attributes.get("href") or "") if base_node is not None else self.url
+
+    def _extract_attachments(self, containers: list[LexborNode] | None = None) -> list[Attachment]:
+        if containers is None:
+            containers = self.zoom or self.containers or ([self.tree.body] if self.tree.body else [])
         found: dict[str, Attachment] = {}
         for container in containers:
-            for link in container.css("a[href]"):
-                href = (link.attributes.get("href") or "").strip()
-                path = href.split("?", 1)[0].split("#", 1)[0].lower()
-                if not (path.endswith(_ATTACHMENT_EXT) or path.endswith("downfile.jsp")) \
-                        or href.startswith(("javascript:", "mailto:")):
-                    continue
-                absolute = urljoin(base, href)
-                name = clean_inline(link.text(deep=True)) or clean_inline(link.attributes.get("title") or "") \
-                    or urlsplit(absolute).path.rsplit("/", 1)[-1]
-                found.setdefault(absolute, Attachment(absolute, name))
+            for attachment in _attachment_links(container, self._base):
+                found.setdefault(attachment.url, attachment)
         return list(found.values())
 
     def _extract_extra_fields(self) -> dict[str, str | None]:
@@ -693,8 +693,8 @@ class HanwebPage:
 
     def record(self) -> ProposalRecord:
         raw_title = self._extract_raw_title()
-        if not self.has_record_rows and not self._letter_page_lines:
-            raise NotAProposalPage("no-fields", "the page has no label/value rows of a proposal")
+        if not self.has_record_rows:
+            return self.letter_record(raw_title)
         number = self._extract_number(raw_title)
         title = self._extract_title(raw_title)
         reply = self._extract_reply()
@@ -724,6 +724,159 @@ class HanwebPage:
             attachments=tuple(self._extract_attachments()),
             extra_fields=MappingProxyType(self._extract_extra_fields()),
         )
+
+
+    def letter_record(self, raw_title: str) -> ProposalRecord:
+        """A page without label rows whose article is a reply letter about one proposal."""
+        article = self.article
+        lines = [line for line in block_lines(article) if not CHROME_LINE_RE.match(line) or len(line) > 40] \
+            if article is not None else []
+        region = _with_following(article) if article is not None else []
+        attachments = self._extract_attachments(region)
+        if not lines and not attachments:
+            raise NotAProposalPage("no-fields", "the page has no label/value rows of a proposal and no article text")
+        if only_link_names(lines, [a.name for a in attachments]):
+            lines = []  # the letter itself is only in `attachments`
+        letter = parse_letter(lines, heading=raw_title)
+        if letter.refusal:
+            raise NotAProposalPage("not-a-record", f"not a letter about one proposal: {letter.refusal}")
+        # the record's rows are the page's header; lines of the letter (类别, 签发人, 联系人 …) are never fields
+        self._use_pairs([p for p in self.pairs if p.anchor is None or not _inside_or_is(p.anchor, article)])
+        disclosure = self._extract_disclosure()
+        kind = next((k for k in (kind_from_text(disclosure.category), kind_from_text(self.meta("ColumnName"))) if k),
+                    letter.kind)
+        title = letter.proposal_title or raw_title
+        return ProposalRecord(
+            url=self.url, kind=kind, raw_title=raw_title, title=title, number=letter.number,
+            year=derive_year(letter.number, title), session=letter.session, category=self._extract_category(),
+            lead_sponsors=letter.lead_sponsors, co_sponsors=(), content=None,
+            lead_units=letter.lead_units, co_units=letter.co_units, reply=letter.reply,
+            adoption_label=letter.adoption_label, adoption_class=letter.adoption_class,
+            implementation_status=None, impact_scope=None, approved_by=None, disclosure=disclosure,
+            attachments=tuple(attachments), extra_fields=MappingProxyType(self._extract_extra_fields()),
+        )
+
+
+# --- letter pages: the article and its attachments ----------------------------------------------
+
+# Article containers of the common CMS families, most specific first: TRS WCM, Hanweb, and others.
+_ARTICLE_SELECTORS = (
+    ".TRS_Editor", ".trs_editor", "#zoom", ".article-content", ".article_content", ".articleContent",
+    ".art_con", ".art-con", ".artCon", ".article-body", ".article_body", "#article_content", ".detail-content",
+    ".detail_content", ".news_content", ".pages_content", "#UCAP-CONTENT", ".zhengw", "#zhengw", ".contM", "#size",
+    ".wrapper_detail_text", ".content_body",
+)
+# Wrappers that hold an article among other things (title, date bar, share bar): used only where
+# no block of text stands out.
+_WRAPPER_SELECTORS = (".view", "#content", ".content", "#article", "article")
+_INLINE_TAGS = frozenset({"span", "strong", "b", "font", "em", "i", "u", "a", "sub", "sup", "label", "small", "big",
+                          "s", "strike", "ins", "del", "mark", "abbr", "cite", "code", "q", "o:p", "st1:chsdate"})
+_NOT_TEXT_TAGS = frozenset({"script", "style", "template", "noscript", "select", "textarea", "option", "title",
+                            "head", "h1", "h2", "h3", "h4", "h5", "h6", "button", "nav", "header", "footer"})
+_CELL_TAGS = frozenset({"td", "th", "tr", "tbody", "thead", "tfoot", "table", "caption"})
+_MIN_ARTICLE_TEXT = 10
+
+
+def article_node(tree: LexborHTMLParser) -> LexborNode | None:
+    """The element holding the page's article text.
+
+    A known article container of the CMS families where the page has one with text in it; else the
+    block that holds the most paragraph text: every text node counts for the element its paragraph
+    stands in (the parent of its `<p>`/`<div>`/`<li>`); link text (but a letter file's name), table
+    cells and headings not at all; else a known wrapper.
+    """
+    body = tree.body
+    if body is None:
+        return None
+    for selector in _ARTICLE_SELECTORS:
+        for node in body.css(selector):
+            if len(node.text(deep=True).strip()) >= _MIN_ARTICLE_TEXT:
+                return node
+    best = _densest_block(body)
+    if best is not None:
+        return best
+    for selector in _WRAPPER_SELECTORS:
+        for node in body.css(selector):
+            if len(node.text(deep=True).strip()) >= _MIN_ARTICLE_TEXT:
+                return node
+    return None
+
+
+def _densest_block(body: LexborNode) -> LexborNode | None:
+    scores: dict[int, list] = {}
+    for node in body.traverse(include_text=True):
+        if not node.is_text_node:
+            continue
+        text = node.text_content.strip()
+        if not text or CHROME_LINE_RE.match(text):  # 发布时间：…, 分享到： and the like are a page's, not its article's
+            continue
+        size = len(text)
+        block = node.parent
+        linked = False
+        while block is not None and block.tag in _INLINE_TAGS:
+            # link text is navigation, except the names of the letter's own files
+            linked = linked or (block.tag == "a" and not _is_attachment_href(block.attributes.get("href") or ""))
+            block = block.parent
+        if linked or block is None:
+            continue
+        # table cells are a header's or a list's, not paragraphs of an article
+        if block.tag in _NOT_TEXT_TAGS or block.tag in _CELL_TAGS or _inside_tags(block, _NOT_TEXT_TAGS):
+            continue
+        if block.tag != "body":
+            block = block.parent
+        if block is None:
+            continue
+        entry = scores.setdefault(block.mem_id, [block, 0])
+        entry[1] += size
+    best = max(scores.values(), key=lambda entry: entry[1], default=None)
+    return best[0] if best is not None and best[1] >= _MIN_ARTICLE_TEXT else None
+
+
+def _inside_tags(node: LexborNode, tags: frozenset[str]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in tags:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _with_following(node: LexborNode) -> list[LexborNode]:
+    """The article and the blocks just after it (where templates list the attachments)."""
+    region = [node]
+    outer = node
+    while outer.parent is not None and outer.parent.tag not in ("body", "html") \
+            and sum(1 for child in outer.parent.iter() if child.is_element_node) == 1:
+        outer = outer.parent
+    sibling = _next_element(outer)
+    while sibling is not None:
+        region.append(sibling)
+        sibling = _next_element(sibling)
+    return region
+
+
+def _inside_or_is(node: LexborNode, ancestor: LexborNode | None) -> bool:
+    return ancestor is not None and (node.mem_id == ancestor.mem_id or _inside(node, {ancestor.mem_id}))
+
+
+def _is_attachment_href(href: str) -> bool:
+    path = href.strip().split("?", 1)[0].split("#", 1)[0].lower()
+    return (path.endswith(_ATTACHMENT_EXT) or path.endswith("downfile.jsp")) \
+        and not href.startswith(("javascript:", "mailto:"))
+
+
+def _attachment_links(container: LexborNode, base: str) -> list[Attachment]:
+    """Links to letter files (.pdf, .doc …, downfile.jsp) inside an element, with absolute URLs."""
+    found = []
+    for link in container.css("a[href]"):
+        href = (link.attributes.get("href") or "").strip()
+        if not _is_attachment_href(href):
+            continue
+        absolute = urljoin(base, href)
+        name = clean_inline(link.text(deep=True)) or clean_inline(link.attributes.get("title") or "") \
+            or urlsplit(absolute).path.rsplit("/", 1)[-1]
+        found.append(Attachment(absolute, name))
+    return found
 
 
 def parse_hanweb_detail(markup: str, url: str, *, body: bytes | None = None) -> ProposalRecord:

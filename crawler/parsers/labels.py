@@ -38,7 +38,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "index_no": ("索引号",),
     "disclosure_category": ("组配分类",),
     "publisher": ("发布机构", "发布单位"),
-    "generated_on": ("生成日期",),
+    "generated_on": ("生成日期", "发文日期", "成文日期"),
     "disclosure_mode": ("公开方式", "公开形式"),
     "published_at": ("发布时间", "发布日期"),
     "source": ("信息来源", "文章来源"),
@@ -51,6 +51,9 @@ LABEL_TO_FIELD: dict[str, str] = {
 # Fields a proposal page is recognised by: a page whose label rows name none of them is not one.
 RECORD_FIELDS = frozenset({"lead_sponsors", "co_sponsors", "content", "lead_units", "co_units", "reply",
                            "adoption", "implementation_status", "impact_scope", "approved_by", "category"})
+# Of those, the ones a page must name to be a label page: a class mark (`类别：B`) printed on a reply
+# letter is not a proposal's row.
+CORE_FIELDS = RECORD_FIELDS - {"adoption", "category"}
 HEADER_FIELDS = frozenset({"index_no", "disclosure_category", "publisher", "generated_on", "disclosure_mode",
                            "published_at", "source"})
 

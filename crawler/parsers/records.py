@@ -17,7 +17,11 @@ class NotAProposalPage(ValueError):
     - ``"blocked"``: an anti-bot challenge or block page (访问过于频繁, 安全验证, Ruishu `$_ts`, JSL);
     - ``"truncated"``: the document stops before its end (no ``</body>`` / ``</html>``);
     - ``"no-title"``: the page prints no title;
-    - ``"no-fields"``: the page has no label/value rows of a proposal;
+    - ``"no-fields"``: the page has no label/value rows of a proposal and no article text to read;
+    - ``"not-a-record"``: the page has no label/value rows and its article is not a reply letter about
+      one proposal (a yearly 办理工作总结, a 办理情况 summary or list of many proposals, a notice, a
+      news item): a page of a proposal column that holds no record, which the crawler counts as
+      skipped (neither failed nor archived);
     - ``"empty"``: the body holds no bytes at all.
     """
 

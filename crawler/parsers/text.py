@@ -154,6 +154,26 @@ def parse_session(text: str | None) -> str | None:
     return f"{match.group(1)}届{match.group(2)}次" if match else None
 
 
+# --- kinds ------------------------------------------------------------------------------------
+
+_KIND_STRONG = (("政协", "政治协商"), ("人大", "人民代表大会"))
+_QUOTED_RE = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
+
+
+def kind_from_text(text: str | None) -> str | None:
+    """政协/提案 -> cppcc_proposal, 人大/建议 -> npc_suggestion; None where the text names both or neither."""
+    if not text:
+        return None
+    text = _QUOTED_RE.sub("", text)
+    cppcc, npc = (any(word in text for word in words) for words in _KIND_STRONG)
+    if cppcc != npc:
+        return "cppcc_proposal" if cppcc else "npc_suggestion"
+    proposal, suggestion = "提案" in text, ("建议" in text or "议案" in text)
+    if proposal != suggestion:
+        return "cppcc_proposal" if proposal else "npc_suggestion"
+    return None
+
+
 # --- dates -----------------------------------------------------------------------------------
 
 _CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "0": 0, "一": 1, "二": 2, "三": 3,

@@ -7,12 +7,13 @@ tries the families in this order, so put the most specific first.
 
 from __future__ import annotations
 
-from . import hanweb_jpaas, hanweb_jpage
+from . import hanweb_jpaas, hanweb_jpage, trs_static
 from .base import Column, ListEntry, ListPage, ListRequest, NotAListPage, Platform
 
 REGISTRY: dict[str, Platform] = {module.NAME: module.PLATFORM for module in (
     hanweb_jpaas,
     hanweb_jpage,
+    trs_static,  # last: its detection (t<date> detail links, a pager) is the most general
 )}
 PLATFORMS = tuple(REGISTRY)
 
