@@ -8,8 +8,9 @@ it has none, from the reply letter that is its article.
 from __future__ import annotations
 
 from . import blocks
-from .encoding import decode_html
+from .encoding import WIDE_CODECS, decode_html
 from .hanweb import parse_hanweb_detail
+from .limits import complexity_refusal
 from .records import NotAProposalPage, ProposalRecord
 
 _ENDINGS = (b"</html", b"</HTML", b"</Html", b"</body", b"</BODY", b"</Body")
@@ -31,13 +32,27 @@ def parse_detail(body: bytes, url: str, *, encoding: str | None = None) -> Propo
     charset of the HTTP Content-Type when known. A page of label/value rows reads as a label page;
     a page without them whose article is a reply letter about one proposal reads as a letter page.
     Raises `NotAProposalPage` (with `.reason`) for anything that is not a whole proposal page:
-    challenge and block pages, truncated documents, pages without a title, without rows or article
-    text, and pages whose article is not a letter about one proposal (`not-a-record`).
+    challenge and block pages, truncated documents, documents too large or too deeply nested to
+    parse, pages without a title, without rows or article text, and pages whose article is not a
+    letter about one proposal (`not-a-record`).
+
+    Characters PostgreSQL refuses in text never reach the record: NULs are removed before parsing
+    (decoding, strict or with replacement, never yields a lone surrogate, and lexbor and
+    `html.unescape` turn `&#0;` and `&#xD800;` into U+FFFD).
     """
     if not body or not body.strip():
         raise NotAProposalPage("empty", "the page is empty")
     markup, codec = decode_html(body, encoding)
-    if is_truncated(body):
+    wide = codec in WIDE_CODECS
+    if not wide and b"\x00" in body:
+        body = body.replace(b"\x00", b"")  # a NUL byte is never part of a longer character here
+    if "\x00" in markup:
+        markup = markup.replace("\x00", "")
+    probe = markup.encode("utf-8") if wide else body
+    too_complex = complexity_refusal(probe)
+    if too_complex:
+        raise NotAProposalPage("too-complex", too_complex)
+    if is_truncated(probe):
         blocked = blocks.challenge_reason(markup)
         if blocked:
             raise NotAProposalPage("blocked", blocked)

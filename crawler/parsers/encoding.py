@@ -1,8 +1,9 @@
 """Bytes to text the way a browser decodes a Chinese government page.
 
-Order: a BOM, the HTTP charset, `<meta charset>` / `http-equiv`, then detection. Labels are
-resolved as browsers resolve them (w3lib's WHATWG table): `gb2312` and `gbk` decode as GB18030,
-so GBK-only characters such as `〇` and the A1AA dash come out right.
+Order: a BOM (UTF-8, UTF-16 and UTF-32, either byte order), the HTTP charset, `<meta charset>` /
+`http-equiv`, then detection. Labels are resolved as browsers resolve them (w3lib's WHATWG
+table): `gb2312` and `gbk` decode as GB18030, so GBK-only characters such as `〇` and the A1AA dash
+come out right.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from functools import lru_cache
 
 from w3lib.encoding import resolve_encoding
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# UTF-32-LE's BOM (FF FE 00 00) starts with UTF-16-LE's (FF FE): the longer ones are tried first
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# codecs whose bytes are not ASCII where the text is: byte-level checks must look at the text instead
+WIDE_CODECS = frozenset({"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"})
 # <meta charset="gb2312"> and <meta http-equiv="Content-Type" content="text/html; charset=gb2312">
 _CHARSET_VALUE_RE = re.compile(rb"\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)")
 

@@ -16,6 +16,8 @@ class NotAProposalPage(ValueError):
     `reason` is one of:
     - ``"blocked"``: an anti-bot challenge or block page (访问过于频繁, 安全验证, Ruishu `$_ts`, JSL);
     - ``"truncated"``: the document stops before its end (no ``</body>`` / ``</html>``);
+    - ``"too-complex"``: the document nests elements deeper than `limits.MAX_DEPTH` or holds more
+      than `limits.MAX_TAGS` tags (refused before parsing, so that no page holds the parser long);
     - ``"no-title"``: the page prints no title;
     - ``"no-fields"``: the page has no label/value rows of a proposal and no article text to read;
     - ``"not-a-record"``: the page has no label/value rows and its article is not a reply letter about
