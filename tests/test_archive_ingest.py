@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import archive_snapshot, expected_record, fixture_items, page_bytes, page_url
+from conftest import archive_snapshot, expected_record, fixture_items, fixture_pages, page_bytes, page_url
 from sqlalchemy import func, select
 
 from archive.db import session_factory
@@ -48,7 +48,7 @@ def test_importing_twice_gives_the_same_archive(engine):
     assert set(outcomes) == {"unchanged"}
     assert archive_snapshot(engine) == before
     with session_factory(engine)() as session:
-        assert session.scalar(select(func.count(Capture.id))) == 20
+        assert session.scalar(select(func.count(Capture.id))) == len(fixture_pages())
         assert session.scalar(select(func.count(Revision.id))) == 0
         assert session.scalar(select(func.max(Proposal.last_seen))) == T1
         assert session.scalar(select(func.max(Proposal.last_changed))) == T0
@@ -151,7 +151,7 @@ def test_queries_run_while_a_crawl_writes(tmp_path):
         writer.flush()
         with reader_engine.connect() as reader:  # would raise "database is locked" without WAL
             titles = reader.execute(select(Proposal.title)).scalars().all()
-        assert len(titles) == 20 and "改写中" not in titles
+        assert len(titles) == len(fixture_pages()) and "改写中" not in titles
         writer.rollback()
     writer_engine.dispose()
     reader_engine.dispose()
