@@ -119,7 +119,7 @@ def _title_part(line: str) -> bool:
 
 def _extract_title(head: list[str]) -> str | None:
     for index, line in enumerate(head):
-        if _is_head_mark(line) or not is_letter_title(line):
+        if not is_letter_title(line) or _is_head_mark(line):
             continue
         previous = head[index - 1] if index else ""
         # A long title printed over two paragraphs: `…关于对县政协九届六次会议` + `第16号提案答复的函`
@@ -163,11 +163,11 @@ def _extract_class_mark(head: list[str]) -> str | None:
 
 def names_salutation(line: str) -> str | None:
     """`贺文国、佟金菊委员`, `马国庆等代表：`: a salutation of people by name, without its colon."""
-    text = line.rstrip(":：").rstrip()
-    if len(text) > 48 or len(text) < 4:
+    if len(line) > 50 or len(line) < 4:
         return None
+    text = line.rstrip(":：").rstrip()
     bare = text[:-1] if text.endswith("们") else text
-    if not bare.endswith(_PERSON_SUFFIXES):
+    if not bare.endswith(_PERSON_SUFFIXES) or len(text) > 48:
         return None
     core = bare[:-2].removeprefix("尊敬的")
     deng = core.rfind("等")
@@ -238,6 +238,9 @@ def _extract_date(lines: list[str]) -> tuple[int | None, str | None, str | None]
             bare = _bare_date(line)
             if bare:
                 return index, bare, None
+        # a date line is a short prefix (a signer) and a date: `…年…`, `2021-07-20`, `2021.7.20`
+        if len(line) > 80 or not ("年" in line or "-" in line or "." in line or "/" in line or "－" in line):
+            continue
         match = _DATE_LINE_RE.match(line)
         if not match:
             continue

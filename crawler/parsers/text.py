@@ -14,7 +14,6 @@ import unicodedata
 # characters and the BOM that editors leave behind.
 _WS = "\\s\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
 WS_RE = re.compile(f"[{_WS}]+")
-_LABEL_TRAIL_RE = re.compile(f"[{_WS}]*[:：]+[{_WS}]*$")
 
 PLACEHOLDERS = frozenset({"请选择", "无", "暂无", "/", "／", "—", "-", "－", "——", "--", "null", "NULL", "空"})
 _DASHES_RE = re.compile(r"^[-—–―－/／\\]+$")
@@ -44,22 +43,36 @@ def strip_ws(text: str | None) -> str:
 
 
 def normalize_label(text: str | None) -> str:
-    """`索 引 号：` -> `索引号`: whitespace removed, a trailing colon dropped, widths folded."""
-    label = WS_RE.sub("", text or "")
-    label = _LABEL_TRAIL_RE.sub("", label)
-    return unicodedata.normalize("NFKC", label).rstrip(":")
+    """`索 引 号：` -> `索引号`: whitespace removed, trailing colons dropped, widths folded.
+
+    Read for every cell of a page, so it does without regular expressions: `split()` knows every
+    Unicode space (U+3000 and NBSP included), and zero-width characters are folded first.
+    """
+    if not text:
+        return ""
+    label = "".join(drop_zero_width(text).split()).rstrip(":：")
+    if not label.isascii() and not unicodedata.is_normalized("NFKC", label):
+        label = unicodedata.normalize("NFKC", label).rstrip(":")
+    return label
 
 
 def is_placeholder(text: str | None) -> bool:
     """`请选择`, `无`, `暂无`, `/`, `—`, `-` and empty cells mean "no value"."""
-    value = clean_inline(text)
-    return not value or value in PLACEHOLDERS or bool(_DASHES_RE.match(value))
+    return _placeholder(clean_inline(text))
+
+
+_DASH_CHARS = frozenset("-—–―－/／\\")
+
+
+def _placeholder(value: str) -> bool:
+    """`is_placeholder` of a value already trimmed and collapsed."""
+    return not value or value in PLACEHOLDERS or (value[0] in _DASH_CHARS and bool(_DASHES_RE.match(value)))
 
 
 def scalar(text: str | None) -> str | None:
     """A one-line value: trimmed, whitespace collapsed, a placeholder gives None."""
     value = clean_inline(text)
-    return None if is_placeholder(value) else value
+    return None if _placeholder(value) else value
 
 
 def body_text(lines: list[str] | str) -> str:
