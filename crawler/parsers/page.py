@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .labels import CORE_FIELDS, LABEL_TO_FIELD, META_FALLBACKS, RECORD_FIELDS, field_for_label
+from .labels import CORE_FIELDS, HEADER_FIELDS, LABEL_TO_FIELD, META_FALLBACKS, RECORD_FIELDS, field_for_label
 from .letter import only_link_names, parse_letter
 from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, Reply
 from .reply import CHROME_LINE_RE, parse_reply
@@ -70,6 +70,9 @@ def block_lines(node: LexborNode) -> list[str]:
     block = -1        # mem_id of the nearest block ancestor of the text read last
     broken = False    # a <br>, <hr> or block element since the text read last
     root = node.mem_id
+    # element -> its nearest block ancestor (-2: inside script, style …), so that no chain of inline
+    # elements is walked twice (deeply nested inline tags cost one walk, not one per text)
+    nearest: dict[int, int] = {}
     for item in node.traverse(include_text=True):
         if not item.is_text_node:
             if item.tag in _LINE_BREAKS:
@@ -77,9 +80,14 @@ def block_lines(node: LexborNode) -> list[str]:
             continue
         here = root
         parent = item.parent
+        walked = []
         while parent is not None:
             here = parent.mem_id
             if here == root:
+                break
+            known = nearest.get(here)
+            if known is not None:
+                here = known
                 break
             tag = parent.tag
             if tag in _LINE_BLOCKS:
@@ -87,7 +95,10 @@ def block_lines(node: LexborNode) -> list[str]:
             if tag in _NOT_TEXT:
                 here = -2
                 break
+            walked.append(here)
             parent = parent.parent
+        for mem_id in walked:
+            nearest[mem_id] = here
         if here == -2:
             continue
         if current and (broken or here != block):
@@ -255,13 +266,20 @@ def _inline_pair(node: LexborNode, text: str, *, known_only: bool = True) -> _Pa
     return _Pair(label, field_, node, weak=field_ is None, inline=True, text=text)
 
 
-def _inside(node: LexborNode, ids: set[int]) -> bool:
+def _inside(node: LexborNode, ids: set[int], levels: int = 1 << 30) -> bool:
+    """Does one of the elements `ids` stand above the node (within `levels` levels)?"""
     parent = node.parent
-    while parent is not None:
+    while parent is not None and levels > 0:
         if parent.mem_id in ids:
             return True
         parent = parent.parent
+        levels -= 1
     return False
+
+
+# A value element holds its label's text within a few levels; a walk up the whole tree from every
+# element would cost the square of the depth on a hostile page
+_NEAR = 32
 
 
 def _alone(node: LexborNode) -> bool:
@@ -441,6 +459,23 @@ def _has_block_inside(node: LexborNode, budget: int = 1 << 30) -> bool | None:
     return False
 
 
+def _wraps_one_element(node: LexborNode) -> bool:
+    """Does the element hold one element and nothing else (but comments and whitespace)?"""
+    element = None
+    child = node.first_child
+    for _ in range(8):
+        if child is None:
+            return element is not None
+        if child.is_element_node:
+            if element is not None:
+                return False
+            element = child
+        elif child.is_text_node and child.text_content.strip():
+            return False
+        child = child.next
+    return False
+
+
 def _looks_labelled(text: str) -> bool:
     """`领衔人：…`, `代表团：…`: 2-8 CJK characters and a colon at the start of a text."""
     found = _split_inline(text[:_CJK_LABEL_LIMIT].lstrip(_SPACES))
@@ -484,6 +519,9 @@ def _names_record_fields(lines: list[str]) -> bool:
     return False
 
 
+_LOOSE_TEXT_BUDGET = 2_000_000
+
+
 def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | None = None) -> list[_Pair]:
     """Label/value pairs outside tables: dl/dt/dd, `<span>领衔人：</span><div>魏巍</div>`, `<li>索引号：…</li>`,
     and Word-style paragraphs (`<p>案由：…</p><p>…</p><p>答复内容：</p><p>…letter…</p>`).
@@ -513,9 +551,12 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | Non
         return chrome[parent.mem_id]
 
     def taken(node: LexborNode) -> bool:
-        return node.mem_id in used or (bool(used) and _inside(node, used))
+        return node.mem_id in used or (bool(used) and _inside(node, used, _NEAR))
 
     stop = until.mem_id if until is not None else None
+    # characters of text read: real pages read a few thousand; a hostile page's deep chains of
+    # inline elements would make lexbor build the same text over and over
+    budget = _LOOSE_TEXT_BUDGET
     for node in body.css(_LOOSE_SELECTOR):
         mem_id = node.mem_id
         if mem_id == stop:
@@ -528,10 +569,15 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | Non
         holds_block = _has_block_inside(node, 12) if tag != "dt" else False
         if holds_block:
             continue
+        if holds_block is None and _wraps_one_element(node):
+            continue  # a wrapper around a large inline subtree: its child says all it says
         text = node.text(deep=True)
+        budget -= len(text)
+        if budget < 0:
+            break
         if not text or len(text) > 300:
             continue
-        if holds_block is None and _has_block_inside(node):
+        if holds_block is None and any(found.mem_id != mem_id for found in node.css(_BLOCKS)):
             continue
         head = text[:48]
         colon_near = ":" in head or "：" in head
@@ -655,9 +701,12 @@ class DetailPage:
             # No record table: the record may stand in other layouts, or the article may be a reply
             # letter, whose own lines (类别：B, 签发人：…, 联系人：…) are never rows
             article = self.article
-            until = article if article is not None and not _names_record_fields(self.article_lines) else None
-            used = {p.anchor.mem_id for p in pairs if p.anchor is not None}
-            pairs = pairs + _loose_pairs(self.tree, used, until)
+            letter = article is not None and not _names_record_fields(self.article_lines)
+            # a letter's page whose header stands in a table has no other rows to offer: the
+            # publish line is read from the source either way
+            if not (letter and any(p.field in HEADER_FIELDS for p in pairs)):
+                used = {p.anchor.mem_id for p in pairs if p.anchor is not None}
+                pairs = pairs + _loose_pairs(self.tree, used, article if letter else None)
         self.loose_read = pairs is not scan.pairs
         self.title_rows = scan.title_rows
         self.containers = scan.containers
@@ -1049,6 +1098,9 @@ def article_node(tree: LexborHTMLParser) -> LexborNode | None:
 
 def _densest_block(body: LexborNode) -> LexborNode | None:
     scores: dict[int, list] = {}
+    # inline element -> (its nearest non-inline ancestor, whether a link stands between): each chain
+    # of inline elements is walked once, however many texts it holds
+    above: dict[int, tuple[LexborNode | None, bool]] = {}
     for node in body.traverse(include_text=True):
         if not node.is_text_node:
             continue
@@ -1058,10 +1110,18 @@ def _densest_block(body: LexborNode) -> LexborNode | None:
         size = len(text)
         block = node.parent
         linked = False
+        walked = []
         while block is not None and block.tag in _INLINE_TAGS:
+            known = above.get(block.mem_id)
+            if known is not None:
+                block, linked = known[0], linked or known[1]
+                break
+            walked.append(block)
             # link text is navigation, except the names of the letter's own files
             linked = linked or (block.tag == "a" and not _is_attachment_href(block.attributes.get("href") or ""))
             block = block.parent
+        for inline in walked:
+            above[inline.mem_id] = (block, linked)
         if linked or block is None:
             continue
         # table cells are a header's or a list's, not paragraphs of an article
@@ -1077,12 +1137,13 @@ def _densest_block(body: LexborNode) -> LexborNode | None:
     return best[0] if best is not None and best[1] >= _MIN_ARTICLE_TEXT else None
 
 
-def _inside_tags(node: LexborNode, tags: frozenset[str]) -> bool:
+def _inside_tags(node: LexborNode, tags: frozenset[str], levels: int = _NEAR) -> bool:
     parent = node.parent
-    while parent is not None:
+    while parent is not None and levels > 0:
         if parent.tag in tags:
             return True
         parent = parent.parent
+        levels -= 1
     return False
 
 

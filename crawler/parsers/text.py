@@ -89,21 +89,27 @@ _NAME_SPLIT_RE = re.compile(r"[、,;/\n]+")
 _TRAILING_DENG_RE = re.compile(r"等(?:[0-9]+|[一二三四五六七八九十]+)?(?:名|位|人)?(?:委员|代表)?$")
 
 
+def _no_spaces(text: str) -> str:
+    """All whitespace removed (zero-width characters too), without a regular expression."""
+    return "".join(drop_zero_width(text).split())
+
+
 def normalize_name(text: str | None) -> str:
     """NFKC, then all whitespace removed: `王　伟` -> `王伟`."""
-    return strip_ws(unicodedata.normalize("NFKC", text or ""))
+    return _no_spaces(unicodedata.normalize("NFKC", text or ""))
 
 
 def split_names(text: str | None) -> list[str]:
     """`陆海涛、姚丽萍等` -> ["陆海涛", "姚丽萍"]; a placeholder gives []."""
-    if text is None:
+    if not text:
         return []
     folded = unicodedata.normalize("NFKC", text)
     names: list[str] = []
     for part in _NAME_SPLIT_RE.split(folded):
-        name = strip_ws(part)
-        name = _TRAILING_DENG_RE.sub("", name) if len(name) > 1 else name
-        if name and not is_placeholder(name) and name not in names:
+        name = _no_spaces(part)
+        if len(name) > 1 and "等" in name:
+            name = _TRAILING_DENG_RE.sub("", name)
+        if name and not _placeholder(name) and name not in names:
             names.append(name)
     return names
 
@@ -216,16 +222,18 @@ def _cn_small_number(text: str) -> int | None:
     return None
 
 
-def _date_from_match(match: re.Match[str]) -> str | None:
-    if match.group(1):
-        year, month, day = (int(_ascii_digits(match.group(i))) for i in (1, 2, 3))
+def date_of_match(match: re.Match[str], base: int = 0) -> str | None:
+    """The date a match of DATE_PATTERN found; `base`: how many groups a pattern that embeds it
+    has before DATE_PATTERN's own."""
+    if match.group(base + 1):
+        year, month, day = (int(_ascii_digits(match.group(base + i))) for i in (1, 2, 3))
     else:
-        digits = [_CN_DIGIT.get(ch) for ch in match.group(4)]
+        digits = [_CN_DIGIT.get(ch) for ch in match.group(base + 4)]
         if None in digits:
             return None
         year = int("".join(str(d) for d in digits))
-        month = _cn_small_number(match.group(5)) or 0
-        day = _cn_small_number(match.group(6)) or 0
+        month = _cn_small_number(match.group(base + 5)) or 0
+        day = _cn_small_number(match.group(base + 6)) or 0
     try:
         return _dt.date(year, month, day).isoformat()
     except ValueError:
@@ -235,15 +243,23 @@ def _date_from_match(match: re.Match[str]) -> str | None:
 _ISO_DATE_RE = re.compile(r"((?:19|20)[0-9]{2})-([0-9]{2})-([0-9]{2})$")
 
 
+def calendar_date(year: int, month: int, day: int) -> str | None:
+    """ISO `YYYY-MM-DD` when these make a real date, else None."""
+    try:
+        return _dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
 def parse_date(text: str | None) -> str | None:
     """The first date in the text, ISO: `2021 年 7 月 20 日`, `二〇二一年七月二十日`, `2021-07-20`."""
     if not text:
         return None
     iso = _ISO_DATE_RE.match(text)
     if iso:
-        return _date_from_match(iso)
+        return date_of_match(iso)
     for match in _DATE_RE.finditer(text):
-        iso = _date_from_match(match)
+        iso = date_of_match(match)
         if iso:
             return iso
     return None
@@ -260,7 +276,7 @@ def parse_datetime(text: str | None) -> str | None:
     match = _DATE_RE.search(folded)
     if not match:
         return None
-    day = _date_from_match(match)
+    day = date_of_match(match)
     if day is None:
         return None
     clock = _TIME_RE.match(folded[match.end():].strip())
