@@ -211,3 +211,22 @@ def test_block_pages_of_other_wordings_are_still_block_pages(body):
     with pytest.raises(NotAProposalPage) as caught:
         parse_detail(body.encode(), "https://x.example/a.html")
     assert caught.value.reason == "blocked"
+
+
+@pytest.mark.parametrize(("name", "inner", "reason"), [
+    # small enough to skip the depth scan, deep enough to have cost seconds in walks up and down
+    # the tree: each is read (and refused) like any page
+    ("wrapper chain", b"<span>" * 2900 + b"x", "no-fields"),
+    ("wrappers and comments", b"<span><!-- -->" * 1450 + b"x", "no-fields"),
+    ("text at every level", b"<span>a" * 2900, "not-a-record"),
+    ("labels at every level", "<font>领衔人：".encode() * 1450 + b"x", "not-a-record"),
+    ("unclosed divs", b"<div>" * 2900 + b"x", "no-fields"),
+    ("nested lists", b"<ul><li>" * 1450 + b"x", "no-fields"),
+    ("nested cells", b"<table><tr><td>" * 960 + b"x", "no-fields"),
+])
+def test_deep_small_documents_are_read_like_any_page(name, inner, reason):
+    body = page(inner)
+    assert body.count(b"<") <= SCAN_FROM
+    with pytest.raises(NotAProposalPage) as caught:
+        parse_detail(body, "https://x.example/a.html")
+    assert caught.value.reason == reason

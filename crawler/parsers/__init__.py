@@ -1,7 +1,7 @@
 """Pure parsers: bytes + URL in, frozen dataclasses out (no Scrapy, no SQLAlchemy, no clock, no network)."""
 
 from .detail import parse_detail
-from .hanweb import declared_url
+from .page import declared_url
 from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, Reply
 
 # Bumped whenever a change to the parsers can change a record; `proposals reparse` re-reads

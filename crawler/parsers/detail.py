@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from . import blocks
 from .encoding import WIDE_CODECS, decode_html
-from .hanweb import parse_hanweb_detail
 from .limits import complexity_refusal
+from .page import parse_page
 from .records import NotAProposalPage, ProposalRecord
 
 _ENDINGS = (b"</html", b"</HTML", b"</Html", b"</body", b"</BODY", b"</Body")
@@ -60,7 +60,7 @@ def parse_detail(body: bytes, url: str, *, encoding: str | None = None) -> Propo
     # lexbor reads UTF-8 bytes directly; anything else goes in as the decoded text
     utf8_body = body if codec == "utf-8" and not body.startswith(b"\xef\xbb\xbf") else None
     try:
-        return parse_hanweb_detail(markup, url, body=utf8_body)
+        return parse_page(markup, url, body=utf8_body)
     except NotAProposalPage:
         # A page without a record: say so plainly when it is a challenge or block page. Checked
         # only here, since protected sites also embed their challenge script in real pages.

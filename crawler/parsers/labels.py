@@ -70,11 +70,18 @@ _BRACKETED_TAIL_RE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
 _NUMBERED_HEAD_RE = re.compile(r"^(?:[(（]?[一二三四五六七八九十0-9]{1,3}[)）、.．]|[①-⑳])")
 
 
+_NUMBERED_FIRST = frozenset("(（一二三四五六七八九十0123456789①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
+
+
 def field_for_label(label: str) -> str | None:
-    """The field a normalised label feeds; `附议人（联名人）` and `一、领衔人` fall back to the plain label."""
+    """The field a normalised label feeds; `附议人（联名人）` and `一、领衔人` fall back to the plain label.
+
+    A dictionary lookup; the patterns run only for labels that end in a bracket or start with a
+    numbering character.
+    """
     field = LABEL_TO_FIELD.get(label)
     if field is None and label.endswith((")", "）", "]", "】")):
         field = LABEL_TO_FIELD.get(_BRACKETED_TAIL_RE.sub("", label))
-    if field is None and _NUMBERED_HEAD_RE.match(label):
+    if field is None and label and label[0] in _NUMBERED_FIRST and _NUMBERED_HEAD_RE.match(label):
         field = field_for_label(_NUMBERED_HEAD_RE.sub("", label, count=1))
     return field

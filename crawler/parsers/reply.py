@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .records import Reply
-from .text import _DIGITS, _WS, DATE_PATTERN, clean_inline, parse_date, parse_doc_number
+from .text import _DIGITS, _WS, DATE_PATTERN, calendar_date, clean_inline, date_of_match, parse_date, parse_doc_number
 
 # A letter title names what it answers: …提案答复的函, …建议的答复, …的复函, …的会办意见, …办理情况的函
 _TITLE_HINT_RE = re.compile(r"答复|复函|回复|的函$|办理情况|办理意见|会办意见|协办意见|会办函")
@@ -119,7 +119,7 @@ def _title_part(line: str) -> bool:
 
 def _extract_title(head: list[str]) -> str | None:
     for index, line in enumerate(head):
-        if _is_head_mark(line) or not is_letter_title(line):
+        if not is_letter_title(line) or _is_head_mark(line):
             continue
         previous = head[index - 1] if index else ""
         # A long title printed over two paragraphs: `…关于对县政协九届六次会议` + `第16号提案答复的函`
@@ -161,23 +161,25 @@ def _extract_class_mark(head: list[str]) -> str | None:
     return None
 
 
+_NAMES_SPLIT_RE = re.compile(r"[、，,\s]+")
+_NAME_RE = re.compile(r"[\u4e00-\u9fff·•]{2,6}")
+
+
 def names_salutation(line: str) -> str | None:
     """`贺文国、佟金菊委员`, `马国庆等代表：`: a salutation of people by name, without its colon."""
-    text = line.rstrip(":：").rstrip()
-    if len(text) > 48 or len(text) < 4:
+    if len(line) > 50 or len(line) < 4:
         return None
+    text = line.rstrip(":：").rstrip()
     bare = text[:-1] if text.endswith("们") else text
-    if not bare.endswith(_PERSON_SUFFIXES):
+    if not bare.endswith(_PERSON_SUFFIXES) or len(text) > 48:
         return None
     core = bare[:-2].removeprefix("尊敬的")
     deng = core.rfind("等")
     if deng > 0 and all(ch in "0123456789一二三四五六七八九十名位人" for ch in core[deng + 1:]):
         core = core[:deng]
-    parts = re.split(r"[、，,\s]+", core)
-    for part in parts:
+    for part in _NAMES_SPLIT_RE.split(core):
         name = part[:-2] if part.endswith(_PERSON_SUFFIXES) else part
-        if not 2 <= len(name) <= 6 or name in ("各位", "全体", "广大") or "政协" in name or "人大" in name \
-                or not all("\u4e00" <= ch <= "\u9fff" or ch in "·•" for ch in name):
+        if not _NAME_RE.fullmatch(name) or name in ("各位", "全体", "广大") or "政协" in name or "人大" in name:
             return None
     return text
 
@@ -224,7 +226,7 @@ _BARE_DATE_RE = re.compile(r"^[\s\u3000]*((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})
 def _bare_date(line: str) -> str | None:
     """`20211022` alone on its line, when it is a real calendar date."""
     match = _BARE_DATE_RE.match(line) if len(line) <= 12 else None
-    return parse_date(f"{match.group(1)}-{match.group(2)}-{match.group(3)}") if match else None
+    return calendar_date(int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
 
 
 def _extract_date(lines: list[str]) -> tuple[int | None, str | None, str | None]:
@@ -238,13 +240,16 @@ def _extract_date(lines: list[str]) -> tuple[int | None, str | None, str | None]
             bare = _bare_date(line)
             if bare:
                 return index, bare, None
+        # a date line is a short prefix (a signer) and a date: `…年…`, `2021-07-20`, `2021.7.20`
+        if len(line) > 80 or not ("年" in line or "-" in line or "." in line or "/" in line or "－" in line):
+            continue
         match = _DATE_LINE_RE.match(line)
         if not match:
             continue
         prefix = clean_inline(match.group("pre"))
         if prefix and (len(prefix) > 40 or _SENTENCE_PUNCT_RE.search(prefix)):
             continue
-        date = parse_date(match.group("date"))
+        date = date_of_match(match, 2)  # after the groups `pre` and `date`
         if date:
             return index, date, prefix or None
     return None, None, None

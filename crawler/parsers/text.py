@@ -14,7 +14,6 @@ import unicodedata
 # characters and the BOM that editors leave behind.
 _WS = "\\s\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
 WS_RE = re.compile(f"[{_WS}]+")
-_LABEL_TRAIL_RE = re.compile(f"[{_WS}]*[:：]+[{_WS}]*$")
 
 PLACEHOLDERS = frozenset({"请选择", "无", "暂无", "/", "／", "—", "-", "－", "——", "--", "null", "NULL", "空"})
 _DASHES_RE = re.compile(r"^[-—–―－/／\\]+$")
@@ -44,22 +43,36 @@ def strip_ws(text: str | None) -> str:
 
 
 def normalize_label(text: str | None) -> str:
-    """`索 引 号：` -> `索引号`: whitespace removed, a trailing colon dropped, widths folded."""
-    label = WS_RE.sub("", text or "")
-    label = _LABEL_TRAIL_RE.sub("", label)
-    return unicodedata.normalize("NFKC", label).rstrip(":")
+    """`索 引 号：` -> `索引号`: whitespace removed, trailing colons dropped, widths folded.
+
+    Read for every cell of a page, so it does without regular expressions: `split()` knows every
+    Unicode space (U+3000 and NBSP included), and zero-width characters are folded first.
+    """
+    if not text:
+        return ""
+    label = "".join(drop_zero_width(text).split()).rstrip(":：")
+    if not label.isascii() and not unicodedata.is_normalized("NFKC", label):
+        label = unicodedata.normalize("NFKC", label).rstrip(":")
+    return label
 
 
 def is_placeholder(text: str | None) -> bool:
     """`请选择`, `无`, `暂无`, `/`, `—`, `-` and empty cells mean "no value"."""
-    value = clean_inline(text)
-    return not value or value in PLACEHOLDERS or bool(_DASHES_RE.match(value))
+    return _placeholder(clean_inline(text))
+
+
+_DASH_CHARS = frozenset("-—–―－/／\\")
+
+
+def _placeholder(value: str) -> bool:
+    """`is_placeholder` of a value already trimmed and collapsed."""
+    return not value or value in PLACEHOLDERS or (value[0] in _DASH_CHARS and bool(_DASHES_RE.match(value)))
 
 
 def scalar(text: str | None) -> str | None:
     """A one-line value: trimmed, whitespace collapsed, a placeholder gives None."""
     value = clean_inline(text)
-    return None if is_placeholder(value) else value
+    return None if _placeholder(value) else value
 
 
 def body_text(lines: list[str] | str) -> str:
@@ -76,21 +89,27 @@ _NAME_SPLIT_RE = re.compile(r"[、,;/\n]+")
 _TRAILING_DENG_RE = re.compile(r"等(?:[0-9]+|[一二三四五六七八九十]+)?(?:名|位|人)?(?:委员|代表)?$")
 
 
+def _no_spaces(text: str) -> str:
+    """All whitespace removed (zero-width characters too), without a regular expression."""
+    return "".join(drop_zero_width(text).split())
+
+
 def normalize_name(text: str | None) -> str:
     """NFKC, then all whitespace removed: `王　伟` -> `王伟`."""
-    return strip_ws(unicodedata.normalize("NFKC", text or ""))
+    return _no_spaces(unicodedata.normalize("NFKC", text or ""))
 
 
 def split_names(text: str | None) -> list[str]:
     """`陆海涛、姚丽萍等` -> ["陆海涛", "姚丽萍"]; a placeholder gives []."""
-    if text is None:
+    if not text:
         return []
     folded = unicodedata.normalize("NFKC", text)
     names: list[str] = []
     for part in _NAME_SPLIT_RE.split(folded):
-        name = strip_ws(part)
-        name = _TRAILING_DENG_RE.sub("", name) if len(name) > 1 else name
-        if name and not is_placeholder(name) and name not in names:
+        name = _no_spaces(part)
+        if len(name) > 1 and "等" in name:
+            name = _TRAILING_DENG_RE.sub("", name)
+        if name and not _placeholder(name) and name not in names:
             names.append(name)
     return names
 
@@ -203,16 +222,18 @@ def _cn_small_number(text: str) -> int | None:
     return None
 
 
-def _date_from_match(match: re.Match[str]) -> str | None:
-    if match.group(1):
-        year, month, day = (int(_ascii_digits(match.group(i))) for i in (1, 2, 3))
+def date_of_match(match: re.Match[str], base: int = 0) -> str | None:
+    """The date a match of DATE_PATTERN found; `base`: how many groups a pattern that embeds it
+    has before DATE_PATTERN's own."""
+    if match.group(base + 1):
+        year, month, day = (int(_ascii_digits(match.group(base + i))) for i in (1, 2, 3))
     else:
-        digits = [_CN_DIGIT.get(ch) for ch in match.group(4)]
+        digits = [_CN_DIGIT.get(ch) for ch in match.group(base + 4)]
         if None in digits:
             return None
         year = int("".join(str(d) for d in digits))
-        month = _cn_small_number(match.group(5)) or 0
-        day = _cn_small_number(match.group(6)) or 0
+        month = _cn_small_number(match.group(base + 5)) or 0
+        day = _cn_small_number(match.group(base + 6)) or 0
     try:
         return _dt.date(year, month, day).isoformat()
     except ValueError:
@@ -222,15 +243,23 @@ def _date_from_match(match: re.Match[str]) -> str | None:
 _ISO_DATE_RE = re.compile(r"((?:19|20)[0-9]{2})-([0-9]{2})-([0-9]{2})$")
 
 
+def calendar_date(year: int, month: int, day: int) -> str | None:
+    """ISO `YYYY-MM-DD` when these make a real date, else None."""
+    try:
+        return _dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
 def parse_date(text: str | None) -> str | None:
     """The first date in the text, ISO: `2021 年 7 月 20 日`, `二〇二一年七月二十日`, `2021-07-20`."""
     if not text:
         return None
     iso = _ISO_DATE_RE.match(text)
     if iso:
-        return _date_from_match(iso)
+        return date_of_match(iso)
     for match in _DATE_RE.finditer(text):
-        iso = _date_from_match(match)
+        iso = date_of_match(match)
         if iso:
             return iso
     return None
@@ -247,7 +276,7 @@ def parse_datetime(text: str | None) -> str | None:
     match = _DATE_RE.search(folded)
     if not match:
         return None
-    day = _date_from_match(match)
+    day = date_of_match(match)
     if day is None:
         return None
     clock = _TIME_RE.match(folded[match.end():].strip())
