@@ -12,7 +12,8 @@ the parser never looks for (names, units, the proposal and the letter; not label
 or numbers) by another, so that every page is new text that takes the same paths through the
 parser; and every cache in crawler.parsers is cleared before each page. The two sides are
 interleaved page by page (their order alternating), with the garbage collector paused while
-timing, on the CPU time of the thread (wall time on a shared machine mostly measures the others). Label pages and letter pages are reported separately; the ratio is full/bare per kind, the
+timing, on the CPU time of the thread (wall time on a shared machine mostly measures the others).
+Label pages and letter pages are reported separately; the ratio is full/bare per kind, the
 median over rounds (best round in brackets). The target is a ratio of at most 3.
 """
 

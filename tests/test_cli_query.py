@@ -20,6 +20,7 @@ from cli import app
 
 runner = CliRunner()
 EXPECTED = {expected_record(slug, rel)["url"]: (slug, expected_record(slug, rel)) for slug, rel in fixture_pages()}
+SLUGS = sorted({slug for slug, _ in EXPECTED.values()})
 
 
 @pytest.fixture
@@ -266,7 +267,7 @@ def run_main(args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
     (["query", "--kind", "both"], "'both' is not one of 'cppcc', 'npc'"),
     (["query", "--format", "yaml"], "'yaml' is not one of 'table', 'json', 'jsonl', 'csv'"),
     (["query", "--sort", "colour"], "--sort takes"),
-    (["query", "--site", "atlantis"], f"no site 'atlantis' in the archive (sites: {', '.join(sorted({slug for slug, _ in EXPECTED.values()}))})"),
+    (["query", "--site", "atlantis"], f"no site 'atlantis' in the archive (sites: {', '.join(SLUGS)})"),
     (["query", "--year", "99999999999"], "a year is a number from 1000 to 9999, not 99999999999"),
     (["query", "--published-year", "-3"], "a year is a number from 1000 to 9999, not -3"),
     (["show", "99999999999999999999"], "a record id is a number from 1 to 2147483647"),

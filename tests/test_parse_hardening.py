@@ -6,7 +6,7 @@ import codecs
 import json
 
 import pytest
-from conftest import FIXTURES, expected_record, field_diffs, fixture_pages, page_bytes, page_url
+from conftest import FIXTURES, expected_record, field_diffs, fixture_pages, page_bytes, page_url, site_json
 
 from crawler.parsers import NotAProposalPage, parse_detail
 from crawler.parsers.blocks import challenge_reason
@@ -34,7 +34,7 @@ def all_strings(value):
 def test_nuls_anywhere_are_removed_from_every_field(slug, rel):
     # a NUL after every 县, 的, 、 and colon: in titles, meta tags, labels, names, extra_fields, the
     # publish line, attachment names and the letter alike
-    encoding = "gb18030" if slug == "gucheng" else "utf-8"
+    encoding = site_json(slug)["encoding"]
     page = page_bytes(slug, rel).decode(encoding)
     for char in ("县", "的", "、", "：", "号"):
         page = page.replace(char, char + "\x00")

@@ -591,7 +591,9 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | Non
             used.add(node.mem_id)
             paragraph = tag in ("p", "div")
             parent = node.parent
-            container = parent if tag == "dt" or paragraph or parent is None else (parent.parent or parent)
+            # an item that is all label (`<li>文　号：</li>`, printed empty) stands among the list's
+            # other items, as an inline `<li>索引号：…</li>` does
+            container = parent if tag in ("dt", "li") or paragraph or parent is None else (parent.parent or parent)
             if paragraph:
                 pair = _Pair(label, field_, None, None, weak=not field_, anchor=node, flow=_flow(node, used))
             else:
