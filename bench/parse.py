@@ -13,8 +13,8 @@ or numbers) by another, so that every page is new text that takes the same paths
 parser; and every cache in crawler.parsers is cleared before each page. The two sides are
 interleaved page by page (their order alternating), with the garbage collector paused while
 timing, on the CPU time of the thread (wall time on a shared machine mostly measures the others).
-Label pages and letter pages are reported separately; the ratio is full/bare per kind, the
-median over rounds (best round in brackets). The target is a ratio of at most 3.
+Label pages and letter pages are reported separately; the ratio is full/bare per kind, the median
+over rounds and the best round. The target is a ratio of at most 3.
 """
 
 from __future__ import annotations
@@ -41,8 +41,11 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fa5]")
 
 
 def load_pages(root: Path = FIXTURES) -> list[tuple[bytes, str]]:
-    """Every fixture detail page (label and letter pages) as (bytes, URL)."""
-    return [(body, url) for _kind, body, url, _codec in fixture_pages(root)]
+    """The replica sites' detail pages as (bytes, URL) (bench/ingest.py builds its records from them)."""
+    sites = [p for p in root.iterdir() if (p / "site.json").is_file()]
+    return [(body, url) for kind, body, url, _codec in fixture_pages(root)
+            if kind == "label" and any(url.startswith(json.loads((s / "site.json").read_text())["base_url"])
+                                       for s in sites)]
 
 
 def fixture_pages(root: Path = FIXTURES) -> list[tuple[str, bytes, str, str]]:

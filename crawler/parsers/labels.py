@@ -70,7 +70,7 @@ _BRACKETED_TAIL_RE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
 _NUMBERED_HEAD_RE = re.compile(r"^(?:[(（]?[一二三四五六七八九十0-9]{1,3}[)）、.．]|[①-⑳])")
 
 
-_NUMBERED_FIRST = frozenset("(（一二三四五六七八九十0123456789①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
+NUMBERED_FIRST = frozenset("(（一二三四五六七八九十0123456789①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
 
 
 def field_for_label(label: str) -> str | None:
@@ -82,6 +82,6 @@ def field_for_label(label: str) -> str | None:
     field = LABEL_TO_FIELD.get(label)
     if field is None and label.endswith((")", "）", "]", "】")):
         field = LABEL_TO_FIELD.get(_BRACKETED_TAIL_RE.sub("", label))
-    if field is None and label and label[0] in _NUMBERED_FIRST and _NUMBERED_HEAD_RE.match(label):
+    if field is None and label and label[0] in NUMBERED_FIRST and _NUMBERED_HEAD_RE.match(label):
         field = field_for_label(_NUMBERED_HEAD_RE.sub("", label, count=1))
     return field

@@ -23,7 +23,15 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .labels import CORE_FIELDS, HEADER_FIELDS, LABEL_TO_FIELD, META_FALLBACKS, RECORD_FIELDS, field_for_label
+from .labels import (
+    CORE_FIELDS,
+    HEADER_FIELDS,
+    LABEL_TO_FIELD,
+    META_FALLBACKS,
+    NUMBERED_FIRST,
+    RECORD_FIELDS,
+    field_for_label,
+)
 from .letter import only_link_names, parse_letter
 from .records import Attachment, Disclosure, NotAProposalPage, ProposalRecord, Reply
 from .reply import CHROME_LINE_RE, parse_reply
@@ -216,6 +224,11 @@ _PRINTED_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# What a known label may start with as printed (before whitespace, widths and numbering are folded)
+_LABEL_FIRST = frozenset(label[0] for label in LABEL_TO_FIELD) | NUMBERED_FIRST | frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff(（[【①②③④⑤⑥⑦⑧⑨⑩一二三四五六七八九十０１２３４５６７８９")
+
+
 def _label_of(text: str, is_th: bool) -> tuple[str | None, str | None]:
     """(label, field) when a cell of this text is a label cell, else (None, None).
 
@@ -224,6 +237,10 @@ def _label_of(text: str, is_th: bool) -> tuple[str | None, str | None]:
     printed = _PRINTED_LABELS.get(text)
     if printed is not None:
         return printed
+    core = text.strip(_SPACES)
+    # a td that is no known label's start and ends in no colon is a value: no need to normalise it
+    if not core or (not is_th and core[0] not in _LABEL_FIRST and not core.endswith(_COLONS)):
+        return None, None
     if not _could_be_label(text):
         return None, None
     label = normalize_label(text)
