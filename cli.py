@@ -15,7 +15,10 @@ from importlib import import_module
 import typer
 from typer.core import TyperGroup
 
+from commands import coercion
 from commands.common import stderr, stdout
+
+coercion.install()  # Typer's per-parameter Pydantic validators only where a value needs them
 
 # (name, module, attribute), in the order --help lists them: a command is a function, a group a
 # Typer app. Each is imported and turned into a Click command only when it is run or listed, so
