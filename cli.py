@@ -9,14 +9,80 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping, MutableMapping
+from importlib import import_module
 
 import typer
+from typer.core import TyperGroup
 
-from commands import analysis, crawling, pages, schema
+from commands import coercion
 from commands.common import stderr, stdout
+
+coercion.install()  # Typer's per-parameter Pydantic validators only where a value needs them
+
+# (name, module, attribute), in the order --help lists them: a command is a function, a group a
+# Typer app. Each is imported and turned into a Click command only when it is run or listed, so
+# `proposals --version` and `proposals query` pay for no other command's imports and parameters.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("crawl", "commands.crawling", "crawl_command"),
+    ("import", "commands.pages", "import_command"),
+    ("reparse", "commands.pages", "reparse_command"),
+    ("parse", "commands.pages", "parse_command"),
+    *((name, "commands.analysis", f"{name.replace('-', '_')}_command")
+      for name in ("query", "show", "history", "stats", "sponsors", "units", "export", "datasette-metadata")),
+    ("sites", "commands.crawling", "sites_app"),
+    ("db", "commands.schema", "app"),
+)
+_WHERE = {name: (module, attribute) for name, module, attribute in COMMANDS}
+
+
+class _LazyCommands(MutableMapping):
+    """The root group's commands by name, each built on first access (Click asks by name)."""
+
+    def __init__(self, built: Mapping, build) -> None:
+        self._built = dict(built)
+        self._build = build
+
+    def __getitem__(self, name: str):
+        if name not in self._built:
+            self._built[name] = self._build(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from dict.fromkeys([*self._built, *_WHERE])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, **attrs) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(self.commands, _build_command)
+
+
+def _build_command(name: str):
+    from typer.main import get_command_from_info, get_group_from_info
+    from typer.models import CommandInfo, TyperInfo
+
+    module, attribute = _WHERE[name]  # a KeyError for a name that is no command, as a dict says
+    target = getattr(import_module(module), attribute)
+    # what app.command(name) and app.add_typer(target, name=name) would have built, with the app's settings
+    settings = {"pretty_exceptions_short": app.pretty_exceptions_short, "rich_markup_mode": app.rich_markup_mode}
+    if isinstance(target, typer.Typer):
+        return get_group_from_info(TyperInfo(target, name=name), suggest_commands=app.suggest_commands, **settings)
+    return get_command_from_info(CommandInfo(name=name, callback=target), **settings)
+
 
 app = typer.Typer(
     name="proposals",
+    cls=_LazyGroup,
     help="Crawl, import and query the archive of CPPCC proposals (政协委员提案) and NPC suggestions "
          "(人大代表建议) that Chinese county governments publish.",
     no_args_is_help=True,
@@ -29,7 +95,7 @@ def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        stdout.print(f"proposals {version('proposal-archive')}")
+        sys.stdout.write(f"proposals {version('proposal-archive')}\n")
         raise typer.Exit()
 
 
@@ -39,16 +105,6 @@ def _root(
                                  help="Print the version and exit."),
 ) -> None:
     """Example: proposals crawl --all, then proposals query --sponsor 魏巍"""
-
-
-app.command("crawl")(crawling.crawl_command)
-app.command("import")(pages.import_command)
-app.command("reparse")(pages.reparse_command)
-app.command("parse")(pages.parse_command)
-for name in ("query", "show", "history", "stats", "sponsors", "units", "export", "datasette-metadata"):
-    app.command(name)(getattr(analysis, f"{name.replace('-', '_')}_command"))
-app.add_typer(crawling.sites_app, name="sites")
-app.add_typer(schema.app, name="db")
 
 
 def main() -> None:

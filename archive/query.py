@@ -17,8 +17,6 @@ from sqlalchemy import String, and_, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
-from crawler.parsers.text import normalize_name
-
 from .models import Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Revision, Site
 from .records import iso_time, load_records
 from .search import QueryError, Search, parse, text_filter
@@ -78,9 +76,17 @@ def _text_match(column, value: str, like: bool, normalize: Callable[[str], str])
     return column.like(_like(wanted), escape="\\") if like else column == wanted
 
 
+def _normalize_name(value: str) -> str:
+    # imported here: importing crawler.parsers loads the whole parser (selectolax and all), which a
+    # query without --sponsor or --unit does not need
+    from crawler.parsers.text import normalize_name
+
+    return normalize_name(value)
+
+
 def _sponsor_clause(name: str, lead_only: bool) -> ColumnElement[bool]:
     people = select(ProposalSponsor.proposal_id).join(Person, Person.id == ProposalSponsor.person_id).where(
-        Person.name == normalize_name(name))
+        Person.name == _normalize_name(name))
     if lead_only:
         people = people.where(ProposalSponsor.role == "lead")
     return Proposal.id.in_(people)
@@ -88,7 +94,7 @@ def _sponsor_clause(name: str, lead_only: bool) -> ColumnElement[bool]:
 
 def _unit_clause(name: str, like: bool) -> ColumnElement[bool]:
     units = select(ProposalUnit.proposal_id).join(Organization, Organization.id == ProposalUnit.organization_id)
-    return Proposal.id.in_(units.where(_text_match(Organization.name, name, like, normalize_name)))
+    return Proposal.id.in_(units.where(_text_match(Organization.name, name, like, _normalize_name)))
 
 
 def _spaces(value: str) -> str:

@@ -6,12 +6,14 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from .common import DbOption, RecordFormat, fail, stderr, stdout
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 SitesOption = Annotated[Path | None, typer.Option(
     "--sites", envvar="PROPOSALS_SITES", show_envvar=True,
@@ -105,6 +107,8 @@ _LIVE_COLUMNS = (("listed", "listed"), ("fetched", "fetched"), ("304", "not_modi
 
 
 def _crawl_table(state) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     table.add_column("site")
     for heading, _ in _LIVE_COLUMNS:
@@ -134,6 +138,8 @@ def sites_list(
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if stdout.is_terminal:
+        from rich.table import Table
+
         table = Table("slug", "name", "platform", "columns")
         for site in known.values():
             table.add_row(site.slug, site.name, site.platform or "detected", "\n".join(site.columns))
