@@ -150,4 +150,4 @@ def test_bad_values_keep_typers_one_line_errors(small_archive):
     # Pydantic's wording, as Typer gives it: the quick path handed the bad value on
     assert result.stderr.strip().splitlines() == [
         "error: Invalid value for '--limit': Input should be a valid integer, unable to parse string as an integer "
-        "(see cli.py query --help)"]
+        "(see proposals query --help)"]

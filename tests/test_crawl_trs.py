@@ -217,6 +217,8 @@ def test_a_blocked_list_page_is_reported_and_the_rerun_completes(tmp_path, jiang
     _assert_archived(crawl, jianglin)
 
 
+@pytest.mark.xfail(strict=True, reason="known bug (issue 9): the next walk stops at 5 known records on list page 1 "
+                   "and never asks again for a page that was blocked deeper in the list")
 def test_a_page_blocked_deep_in_a_long_list_is_archived_by_the_next_crawl(tmp_path, xishan):
     """Ten records a page: the next walk meets five known ones on page 1 and stops there, so the
     page blocked on page 2 must be asked again for its own sake."""
