@@ -6,7 +6,8 @@ site ─┬─ capture (every fetched or imported page, raw bytes compressed)
       │    ├─ proposal_unit ───── organization  (one unit per normalized name and site)
       │    ├─ reply, attachment, extra_field
       │    └─ revision (each change a later capture brought: field, old, new)
-      └─ crawl_run (one per site and crawl: when, counts, status)
+      ├─ crawl_run (one per site and crawl: when, counts, status)
+      └─ crawl_column (crawl state: one per column URL, did its last walk cover the whole list)
 """
 
 from __future__ import annotations
@@ -121,8 +122,33 @@ class CrawlRun(Base):
     skipped: Mapped[int] = mapped_column(default=0, server_default="0")  # pages that hold no record
     failed: Mapped[int] = mapped_column(default=0)
     blocked: Mapped[int] = mapped_column(default=0)
+    # crawl state: the process that runs it, so that the next crawl can tell a killed run from a live one
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
 
     site: Mapped[Site | None] = relationship()
+
+
+class CrawlColumn(Base):
+    """Crawl state: a column's list walks, and whether the last one left the archive holding the whole list.
+
+    `complete` is set only when a walk reached the end of the list (or archived records known
+    to be followed by a complete list) with every entry it listed archived; a walk that is
+    killed, interrupted or meets a failure leaves it false, and the next crawl walks the whole
+    list again instead of stopping at the first archived records.
+    """
+
+    __tablename__ = "crawl_column"
+    __table_args__ = (UniqueConstraint("site_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    complete: Mapped[bool] = mapped_column(default=False)
+    walked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())     # the last walk began
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the last complete walk ended
+    total: Mapped[int | None]              # records the list stated at its last walk
+    error: Mapped[str | None] = mapped_column(Text)  # why the last walk did not complete
 
 
 class Capture(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -47,15 +48,20 @@ def crawl_command(
     url: list[str] = typer.Option(None, "--url", help="A column URL to crawl (repeatable), registered or not."),
     full: bool = typer.Option(False, "--full", help="Walk every list and refetch every page."),
     settings: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE",
-                                       help="Override a crawler setting (DOWNLOAD_DELAY=0, LOG_LEVEL=INFO …)."),
+                                       help="Override a crawler setting (DOWNLOAD_DELAY=0, LOG_LEVEL=DEBUG …)."),
+    log: Path | None = typer.Option(None, "--log", metavar="FILE",
+                                    help="Where Scrapy's log goes (appended). Default: beside the archive, "
+                                         "proposals.db -> proposals.crawl.log."),
     db: DbOption = None,
 ) -> None:
     """Crawl the proposal columns of sites into the archive, incrementally.
 
-    Lists are walked until they reach archived records; records without a final reply or status
-    are revalidated with conditional GETs. Blocked and challenge pages are reported and kept as
-    captures, never archived as records. Exit 0 when all went well, 1 when a page failed or was
-    blocked, 2 on bad usage. Ctrl-C stops cleanly and keeps what was archived.
+    Lists are walked until they reach records archived by a complete walk; archived records are
+    revalidated with conditional GETs (unfinished ones every crawl, the others a slice each
+    crawl). Blocked and challenge pages are reported and kept as captures, never archived as
+    records. The summary names each failing host and why; the whole story is in the log. Exit 0
+    when all went well, 1 when a page failed or was blocked, 2 on bad usage. Ctrl-C stops
+    cleanly and keeps what was archived; a crawl killed outright is finished by the next one.
 
     Example: proposals crawl zhoushan    or    proposals crawl --url http://127.0.0.1:8123/col/col1229511203/index.html
     """
@@ -65,34 +71,68 @@ def crawl_command(
         chosen = choose(sites or [], all_sites=all_sites, urls=url or [], extra=sites_file)
     except SitesError as error:
         raise fail(str(error), 2) from None
-    overrides = {"LOG_LEVEL": "WARNING"} | _overrides(settings)
-    _crawl(chosen, overrides, db, full)
+    _crawl(chosen, _overrides(settings), db, full, log)
 
 
-def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool) -> None:
+def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool, log: Path | None = None) -> None:
     from archive.db import ArchiveError
-    from crawler.runner import crawl_settings, open_state, run_crawl
+    from crawler.runner import crawl_settings, default_log, open_state, run_crawl
 
-    crawl_config = crawl_settings(overrides, db=db)
+    try:
+        log = log or default_log(db)
+    except ArchiveError as error:
+        raise fail(str(error), 2) from None
+    crawl_config = crawl_settings({"LOG_FILE": str(log), "LOG_FILE_APPEND": "True"} | overrides, db=db)
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.open("a", encoding="utf-8").close()
+    except OSError as error:
+        raise fail(f"cannot write the crawl's log {log}: {error.strerror or error}", 2) from None
     try:
         state = open_state(chosen, crawl_config, full=full)
     except ArchiveError as error:
         raise fail(str(error), 1) from None
+    except ValueError as error:  # a setting the crawl cannot read (PROPOSALS_NOW …)
+        raise fail(f"bad setting: {error}", 2) from None
     from rich.live import Live
 
-    with Live(get_renderable=lambda: _crawl_table(state), console=stderr, refresh_per_second=4,
-              transient=False) if stderr.is_terminal else _nothing():
+    started = time.monotonic()
+    with Live(get_renderable=lambda: _crawl_table(state, time.monotonic() - started), console=stderr,
+              refresh_per_second=4, transient=False) if stderr.is_terminal else _nothing():
         result = run_crawl(state, crawl_config)
+    _summary(result, state, log)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _summary(result, state, log: Path) -> None:
     counts = result.counts
+    offsite = f"; {counts['offsite']} on other hosts, not fetched" if counts["offsite"] else ""
     stderr.print(
         f"crawled {len(result.per_site)} site{'s' if len(result.per_site) != 1 else ''}: "
         f"{counts['listed']} listed, {counts['fetched']} fetched, {counts['not_modified']} not modified; "
         f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged, "
         f"{counts['skipped']} skipped; "
-        f"{counts['blocked']} blocked, {counts['failed']} failed"
+        f"{counts['blocked']} blocked, {counts['failed']} failed{offsite}"
         + ("" if result.finish_reason == "finished" else f" (stopped: {result.finish_reason})"), markup=False)
-    if not result.ok:
-        raise typer.Exit(1)
+    for host, causes in sorted(result.problems.items()):
+        said = "; ".join(f"{n} × {cause}" for cause, n in causes.most_common())
+        stderr.print(f"  {host}: {said}", markup=False)
+    if state.interrupted:
+        stderr.print(f"  (finished the work of {state.interrupted} interrupted crawl"
+                     f"{'s' if state.interrupted != 1 else ''})", markup=False)
+    pages = sum(counts[name] for name in PAGES)
+    stderr.print(f"took {_elapsed(result.seconds)}, {_rate(pages, result.seconds)}; log: {log}", markup=False)
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def _rate(pages: int, seconds: float) -> str:
+    return f"{pages} pages, {pages / seconds * 60:.0f} a minute" if seconds > 0 else f"{pages} pages"
 
 
 @contextmanager
@@ -104,12 +144,16 @@ def _nothing():
 _LIVE_COLUMNS = (("listed", "listed"), ("fetched", "fetched"), ("304", "not_modified"), ("new", "new"),
                  ("changed", "changed"), ("unchanged", "unchanged"), ("skipped", "skipped"), ("blocked", "blocked"),
                  ("failed", "failed"))
+PAGES = ("fetched", "not_modified", "skipped", "blocked", "failed")  # answers counted as pages (rate)
 
 
-def _crawl_table(state) -> Table:
+def _crawl_table(state, seconds: float) -> Table:
     from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
+    totals = state.totals()
+    pages = sum(totals[name] for name in PAGES)
+    table = Table(box=None, pad_edge=False, caption=f"{_elapsed(seconds)} elapsed · {_rate(pages, seconds)}",
+                  caption_justify="left")
     table.add_column("site")
     for heading, _ in _LIVE_COLUMNS:
         table.add_column(heading, justify="right")
@@ -133,8 +177,8 @@ def sites_list(
     """
     known = _registry(sites_file)
     if output is RecordFormat.json:
-        rows = [{"slug": s.slug, "name": s.name, "platform": s.platform, "columns": list(s.columns)}
-                for s in known.values()]
+        rows = [{"slug": s.slug, "name": s.name, "platform": s.platform, "columns": list(s.columns),
+                 "allowed_hosts": list(s.allowed_hosts)} for s in known.values()]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if stdout.is_terminal:

@@ -23,3 +23,8 @@ class PageItem:
     content_type: str | None = None
     record: ProposalRecord | None = field(default=None, repr=False)
     reason: str | None = None                  # why blocked, failed or skipped
+    column: str | None = None                  # the column URL whose walk listed the page (None: revalidated)
+
+    def feed(self) -> dict:
+        """What `scrapy crawl … -o items.jsonl` writes for a record: its site and the record's keys."""
+        return {"site": self.site, "fetched_at": self.fetched_at.isoformat(), **self.record.to_dict()}

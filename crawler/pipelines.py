@@ -1,23 +1,50 @@
-"""Hands the pages to the archive in batches: records ingested, blocks kept as captures, 304s touched."""
+"""Hands the pages to the archive in batches: records ingested, blocks kept as captures, 304s touched.
+
+Each batch is one transaction: whole records with their children, or nothing. A batch the
+database refuses is written again page by page, each in a transaction of its own, so that one
+record the database cannot take fails alone (reported by URL) and the rest of its batch is
+archived. Where `ingest_batch` reports such records itself (an outcome that is not new /
+changed / unchanged, with a `reason`), they are counted as failed the same way and the
+page-by-page pass is never needed.
+
+For Scrapy's feeds (`scrapy crawl proposals -o items.jsonl`) a record item goes on as a plain
+dict of its record; other pages (blocked, failed, not modified) stay out of the feed.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from scrapy import signals
+from scrapy.exceptions import DropItem
 
 from archive.crawls import seen_unchanged
-from archive.db import transaction
+from archive.db import first_line, transaction
 from archive.ingest import CaptureIn, archive_failures, ingest_batch
 
 from .items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, PageItem
 
 logger = logging.getLogger(__name__)
+OUTCOMES = ("new", "changed", "unchanged")
+
+
+@dataclass
+class _Batch:
+    records: list[tuple[PageItem, CaptureIn]] = field(default_factory=list)
+    failures: list[tuple[PageItem, CaptureIn, str, str]] = field(default_factory=list)
+    not_modified: list[PageItem] = field(default_factory=list)
+
+    def pieces(self) -> list[_Batch]:
+        """The batch one page at a time."""
+        return ([_Batch(records=[r]) for r in self.records] + [_Batch(failures=[f]) for f in self.failures]
+                + [_Batch(not_modified=[n]) for n in self.not_modified])
+
+    def items(self) -> list[PageItem]:
+        return [r[0] for r in self.records] + [f[0] for f in self.failures] + self.not_modified
 
 
 class ArchivePipeline:
-    """Each batch is one transaction: whole records with their children, or nothing."""
-
     def __init__(self, crawler) -> None:
         self.crawler = crawler
         self.batch_size = crawler.settings.getint("PROPOSALS_BATCH")
@@ -34,11 +61,13 @@ class ArchivePipeline:
     def state(self):
         return self.crawler.spider.state
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: PageItem) -> dict:
         self.pending.append(item)
         if len(self.pending) >= self.batch_size:
             self.flush()
-        return item
+        if item.kind != RECORD:
+            raise DropItem(f"{item.kind}: {item.url}", log_level="DEBUG")
+        return item.feed()
 
     def close_spider(self) -> None:
         self.flush()
@@ -51,17 +80,20 @@ class ArchivePipeline:
         if not items:
             return
         state = self.state
-        records, failures, not_modified = [], [], {}
+        batch = _Batch()
         for item in items:
             site = state.sites[item.site]
             if item.kind == NOT_MODIFIED:
-                not_modified.setdefault(site.site_id, []).append(item.url)
                 state.count(item.site, "not_modified")
+                batch.not_modified.append(item)
                 continue
             if item.kind in (BLOCKED, FAILED, SKIPPED):
                 state.count(item.site, item.kind)
-                log = logger.info if item.kind == SKIPPED else logger.warning
-                log("%s: %s (%s)", item.kind, item.url, item.reason)
+                if item.kind == SKIPPED:
+                    logger.info("skipped: %s (%s)", item.url, item.reason)
+                else:
+                    logger.warning("%s: %s (%s)", item.kind, item.url, item.reason)
+                    state.problem(item.site, item.url, item.reason or item.kind, item.column)
                 if item.body is None:
                     continue  # nothing was fetched: nothing to keep
             else:
@@ -70,14 +102,41 @@ class ArchivePipeline:
                                 http_status=item.status, etag=item.etag, last_modified=item.last_modified,
                                 content_type=item.content_type, crawl_run_id=site.run_id)
             if item.kind == RECORD:
-                records.append((item, capture))
+                batch.records.append((item, capture))
             else:
-                failures.append((capture, item.kind, item.reason or item.kind))
+                batch.failures.append((item, capture, item.kind, item.reason or item.kind))
+        try:
+            self._write(batch)
+        except Exception as error:  # the database refused something: find what, page by page
+            logger.warning("a batch of %d pages failed (%s); writing them one by one", len(items),
+                           first_line(error))
+            for piece in batch.pieces():
+                try:
+                    self._write(piece)
+                except Exception as piece_error:
+                    if piece.records:  # pages already counted as failed or blocked are not counted twice
+                        self._refused(piece.items()[0], f"the archive refused it: {first_line(piece_error)}")
+                    else:
+                        logger.warning("not kept: %s (%s)", piece.items()[0].url, first_line(piece_error))
+
+    def _write(self, batch: _Batch) -> None:
+        state = self.state
         with transaction(state.engine) as session:
-            outcomes = ingest_batch(session, [(item.record, capture) for item, capture in records])
-            if failures:
-                archive_failures(session, failures)
-            for site_id, urls in not_modified.items():
-                seen_unchanged(session, site_id, urls, max(i.fetched_at for i in items))
-        for (item, _), outcome in zip(records, outcomes, strict=True):
-            state.count(item.site, outcome)
+            outcomes = ingest_batch(session, [(item.record, capture) for item, capture in batch.records])
+            if batch.failures:
+                archive_failures(session, [(capture, kind, reason) for _, capture, kind, reason in batch.failures])
+            by_site: dict[int, list[str]] = {}
+            for item in batch.not_modified:
+                by_site.setdefault(state.sites[item.site].site_id, []).append(item.url)
+            for site_id, urls in by_site.items():
+                seen_unchanged(session, site_id, urls, max(i.fetched_at for i in batch.not_modified))
+        for (item, _), outcome in zip(batch.records, outcomes, strict=True):
+            if outcome in OUTCOMES:
+                state.count(item.site, outcome)
+            else:  # ingest isolated a record it could not write
+                self._refused(item, f"the archive refused it: {getattr(outcome, 'reason', outcome)}")
+
+    def _refused(self, item: PageItem, reason: str) -> None:
+        logger.warning("failed: %s (%s)", item.url, reason)
+        self.state.count(item.site, "failed")
+        self.state.problem(item.site, item.url, reason, item.column)

@@ -1,13 +1,17 @@
-"""Run a crawl in this process (Scrapy's CrawlerProcess): the sites, the archive, the settings."""
+"""Run a crawl in this process (Scrapy's CrawlerProcess): the sites, the archive, the settings, the log."""
 
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+
+from archive.db import resolve_url, sqlite_path
 
 from .sites import SiteConfig
 from .spiders.proposals import ProposalsSpider
@@ -19,6 +23,8 @@ class CrawlResult:
     counts: Counter
     finish_reason: str
     per_site: dict[str, Counter]
+    problems: dict[str, Counter] = field(default_factory=dict)  # failing host: causes and how often
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -38,6 +44,13 @@ def crawl_settings(overrides: dict[str, str] | None = None, *, db: str | None = 
     return settings
 
 
+def default_log(db: str | None) -> Path:
+    """Where a crawl's log goes by default: beside the archive (proposals.db -> proposals.crawl.log), or
+    ./proposals-crawl.log for an archive that is not a file."""
+    path = sqlite_path(resolve_url(db)[0])
+    return path.with_name(path.stem + ".crawl.log") if path is not None else Path("proposals-crawl.log")
+
+
 def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool) -> CrawlState:
     """The crawl's state: opens (and checks) the archive before Scrapy starts."""
     return CrawlState.from_settings(settings, sites, full=full)
@@ -45,10 +58,12 @@ def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool) -> Cr
 
 def run_crawl(state: CrawlState, settings: Settings) -> CrawlResult:
     """Crawl until done (or Ctrl-C: Scrapy stops cleanly and what was fetched is archived)."""
+    started = time.monotonic()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ProposalsSpider)
     process.crawl(crawler, sites=[site.config for site in state.sites.values()], full=state.full, state=state)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     return CrawlResult(state.totals(), reason or "finished",
-                       {slug: Counter(site.counts) for slug, site in state.sites.items()})
+                       {slug: Counter(site.counts) for slug, site in state.sites.items()}, state.problems(),
+                       time.monotonic() - started)

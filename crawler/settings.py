@@ -28,26 +28,34 @@ PROPOSALS_RETRY_BACKOFF_MAX = 60.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
-DOWNLOAD_FAIL_ON_DATALOSS = False      # a cut body reaches us flagged, and is counted as blocked
+DOWNLOAD_FAIL_ON_DATALOSS = False      # a cut body reaches us flagged, and is asked again
 HTTPERROR_ALLOWED_CODES = [304, 403, 412, 521]  # answers the spider reads: not modified, blocked
 
-# Blocks and challenges (412 Ruishu, 521 JiaSuLe, 访问过于频繁 pages): the host is backed off.
-PROPOSALS_BLOCK_BACKOFF = 30.0         # seconds added to the host's delay after a block
+# Blocks and challenges (412 Ruishu, 521 JiaSuLe, 访问过于频繁 pages): a blocked page backs its host
+# off once (the host's delay becomes at least the backoff, then halves back with every good
+# answer) and is asked once more after the backoff. A cut body is retried like a dropped connection.
+PROPOSALS_BLOCK_BACKOFF = 30.0         # seconds: the least delay of a host after one of its pages was blocked
 PROPOSALS_BLOCK_BACKOFF_MAX = 300.0
 PROPOSALS_BLOCK_RETRIES = 1            # a blocked page is asked once more after the backoff
 
-# Incremental crawls
+# Incremental crawls (archive/crawls.py says the revalidation policy)
 PROPOSALS_PAGE_SIZE = 15               # records per JPaaS list page
-PROPOSALS_LIST_OVERLAP = 5             # archived records in a row that end a list walk
-PROPOSALS_REVALIDATE_DAYS = 730        # records not final are revalidated until this age
+PROPOSALS_LIST_OVERLAP = 5             # archived records in a row that end a walk of a column walked whole before
+PROPOSALS_REVALIDATE_DAYS = 730        # records not final are asked every crawl until this long without a change
+PROPOSALS_REVALIDATE_CYCLE = 30        # every other archived page is asked again once in this many crawls
 PROPOSALS_BATCH = 50                   # records per archive transaction
+PROPOSALS_NOW = ""                     # the instant the crawl believes it starts at (ISO); empty: the clock
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SiteGateMiddleware": 60,         # the site's hosts only; unreachable hosts given up
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockMiddleware": 560,
     "crawler.middlewares.DelayMiddleware": 990,
 }
+SPIDER_MIDDLEWARES = {"crawler.middlewares.SpiderErrorsMiddleware": 950}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 # No listening ports: no telnet console, no remote control server.
 TELNETCONSOLE_ENABLED = False

@@ -4,6 +4,10 @@
     name = "千岛县人民政府"
     columns = ["http://127.0.0.1:8123/col/col1229511203/index.html?number=W001-002"]
     platform = "hanweb-jpaas"   # optional: detected from the column page otherwise
+    allowed_hosts = ["oss.qiandao.example"]   # optional: other hosts the site serves its pages from
+
+A crawl fetches only from a site's own hosts (those of its columns and base_url) and the ones
+`allowed_hosts` names (`host`, `host:port`, or `*.domain` for every host under a domain).
 """
 
 from __future__ import annotations
@@ -33,11 +37,54 @@ class SiteConfig:
     base_url: str | None = None
     platform: str | None = None
     adhoc: bool = False  # from --url: belongs to whichever archived site has its host
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def origin(self) -> str:
         parts = urlsplit(self.base_url or self.columns[0])
         return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The hosts the site's pages may come from: its columns', its base_url's, and those it names."""
+        own = [urlsplit(url).netloc for url in (self.base_url, *self.columns) if url]
+        return tuple(dict.fromkeys(host.lower() for host in (*own, *self.allowed_hosts) if host))
+
+    def allows(self, url: str) -> bool:
+        """Is `url` on one of the site's hosts?"""
+        return on_hosts(url, self.hosts)
+
+
+_DEFAULT_PORTS = {None, 80, 443}
+
+
+def _split_host(netloc: str) -> tuple[str, int | None]:
+    parts = urlsplit("//" + netloc.strip().lower())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "").rstrip("."), None if port in _DEFAULT_PORTS else port
+
+
+def on_hosts(url: str, hosts: tuple[str, ...]) -> bool:
+    """Is `url` on one of `hosts` (`host`, `host:port`, `*.domain`)? A host named without a port is
+    the host on its default ports, so that http:// and https:// of one host are one host."""
+    parts = urlsplit(url)
+    try:
+        host, port = (parts.hostname or "").rstrip("."), parts.port
+    except ValueError:
+        return False
+    port = None if port in _DEFAULT_PORTS else port
+    for spec in hosts:
+        wanted, wanted_port = _split_host(spec.removeprefix("*."))
+        if wanted_port is not None and wanted_port != port:
+            continue
+        if wanted_port is None and port is not None:
+            continue
+        if host == wanted or (spec.startswith("*.") and host.endswith("." + wanted)):
+            return True
+    return False
 
 
 def _parse(data: dict, source: str) -> dict[str, SiteConfig]:
@@ -54,8 +101,13 @@ def _parse(data: dict, source: str) -> dict[str, SiteConfig]:
         platform = entry.get("platform")
         if platform is not None and platform not in PLATFORMS:
             raise SitesError(f"{source}: sites.{slug}.platform must be one of {', '.join(PLATFORMS)}")
+        hosts = entry.get("allowed_hosts", [])
+        if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
+            raise SitesError(f"{source}: sites.{slug}.allowed_hosts must be a list of host names")
         parsed[slug] = SiteConfig(slug=slug, name=str(entry.get("name") or slug), columns=tuple(columns),
-                                  base_url=entry.get("base_url"), platform=platform)
+                                  base_url=entry.get("base_url"), platform=platform,
+                                  allowed_hosts=tuple(urlsplit(h).netloc if "://" in h else h.strip()
+                                                      for h in hosts))
     return parsed
 
 

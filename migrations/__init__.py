@@ -7,4 +7,4 @@ the head Alembic finds in versions/.
 # Alembic from a checkout: `alembic upgrade head`, `alembic check`. The database is PROPOSALS_DB_URL
 # (a SQLAlchemy URL) or the default archive ./proposals.db. `proposals db …` needs no ini file.
 
-HEAD = "925cfe28ba13"
+HEAD = "25120100d900"

@@ -136,3 +136,96 @@ def test_pager_links_are_not_records():
     page = jpaas_list(answer.encode(), "https://www.haidao.example/")
     assert [(e.url, e.date) for e in page.entries] == [("https://www.haidao.example/art/2023/1/1/art_1_1.html",
                                                        "2023-01-01")]
+
+
+# --- requests as unitbuild.js builds them, on column pages the fixtures do not have ------------------
+
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
+
+from replica import Replica, Variant  # noqa: E402
+
+COLUMN_URL = "https://www.haidao.example/col/col1229395011/index.html"
+
+
+def _variant_column(variant: Variant, url: str = COLUMN_URL):
+    replica = Replica(FIXTURES / "haidao", variant=variant)
+    try:
+        markup = replica.column_page("1229395011").decode("utf-8")
+        column = jpaas_column(markup, url)
+        query = parse_qs(urlsplit(hanweb_jpaas.list_request(column, 1, 15).url).query)
+        return column, query, replica.refusal(replica.columns[0], query)
+    finally:
+        replica._server.server_close()
+
+
+@pytest.mark.parametrize("variant", [
+    Variant(query_data="bare"),
+    Variant(query_data="numbers", node_id="script", code="tree"),
+    Variant(query_data="bare", node_id="query", code="query"),
+], ids=["bare", "numbers-script-tree", "nested-xxgkParams"])
+def test_jpaas_requests_carry_what_unitbuild_adds(variant):
+    url = COLUMN_URL + ("?number=W001-002" if variant.code == "url" else "")
+    column, query, refused = _variant_column(variant, url)
+    assert not refused  # the gateway's own check: the request unitbuild.js would send
+    assert {k: v[0] for k, v in query.items() if k != "paramJson"} == {
+        "webId": "3201", "pageId": "1229395011", "tagId": "组配分类list", "tplSetId": "aB3dEf9GhIjK1LmNoP2qR",
+        "parseType": "bulidstatic", "pageType": "column", "editType": "null"}
+    search = json.loads(json.loads(query["paramJson"][0])["search"])
+    assert (search["xxgkId"], search["nodeId"]) == ("W001-002", "11339901002610225D")
+    assert (column.xxgk_id, column.node_id) == ("W001-002", "11339901002610225D")
+
+
+def test_nested_querydata_values_are_read_not_forwarded():
+    _, query, _ = _variant_column(Variant(node_id="query", code="query"))
+    assert "xxgkParams" not in query and not any("{" in v[0] for k, v in query.items() if k != "paramJson")
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    ({"success": False, "code": "400", "message": "参数错误", "data": None},
+     "the list API refused the request: 参数错误"),
+    ({"success": "false", "msg": "pageId不能为空"}, "the list API refused the request: pageId不能为空"),
+    ({"success": True, "data": {"list": []}}, "no data.html"),
+    ([1, 2], "a JSON list, not an object"),
+])
+def test_a_refused_or_strange_answer_says_why(answer, message):
+    with pytest.raises(NotAListPage, match=message):
+        jpaas_list(json.dumps(answer, ensure_ascii=False).encode(), "https://x.example/")
+
+
+def _answer(html: str, **data) -> bytes:
+    return json.dumps({"success": True, "data": {"html": html, **data}}, ensure_ascii=False).encode()
+
+
+ITEM = '<li><a href="/art/2023/1/1/art_1_{n}.html" title="T{n}">T{n}</a><span>2023-01-0{n}</span></li>'
+
+
+@pytest.mark.parametrize(("html", "data", "numbers"), [
+    ('<div class="page-content" count="40" rows="15" pageNo="2" pageCount="3"><ul>{items}</ul></div>', {},
+     (40, 3, 2, 15)),
+    ('<ul class="ajax-ul">{items}</ul><div class="ajax-page" count="40" rows="15"></div>', {}, (40, 3, None, 15)),
+    ("<ul>{items}</ul>", {"total": 40, "pageNo": 2, "pageSize": 15}, (40, 3, 2, 15)),
+    ("<ul>{items}</ul>", {}, (None, None, None, None)),
+], ids=["page-content", "count-only", "json", "none"])
+def test_pager_numbers_are_read_wherever_the_answer_puts_them(html, data, numbers):
+    items = "".join(ITEM.format(n=n) for n in (1, 2))
+    page = jpaas_list(_answer(html.format(items=items), **data), "https://x.example/")
+    assert (page.total, page.last_page, page.page_no, page.rows) == numbers
+    assert [e.date for e in page.entries] == ["2023-01-01", "2023-01-02"]
+
+
+def test_absurdly_nested_list_markup_is_refused_before_it_is_parsed():
+    with pytest.raises(NotAListPage, match="nested more than 512 elements deep"):
+        jpaas_list(_answer("<div>" * 100_000 + ITEM.format(n=1)), "https://x.example/")
+    with pytest.raises(NotAListPage, match="nested absurdly deep"):
+        jpaas_list(b'{"success":true,"data":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "https://x.example/")
+
+
+def test_a_cut_jpage_datastore_is_refused():
+    column = jpage_column((GUCHENG / "col-40512-index.html").read_bytes().decode("gb18030"),
+                          "http://www.gucheng.example/col/col40512/index.html")
+    whole = (GUCHENG / "dataproxy-40512-5-8.xml").read_bytes()
+    with pytest.raises(NotAListPage, match="cut short"):
+        jpage_list(whole[: len(whole) // 2], "http://www.gucheng.example/module/jpage/dataproxy.jsp", column)
+    page = (GUCHENG / "col-40512-index.html").read_bytes().decode("gb18030")
+    with pytest.raises(NotAListPage, match="cut short"):
+        jpage_column(page.replace("</datastore>", ""), "http://www.gucheng.example/col/col40512/index.html")

@@ -32,9 +32,15 @@ def test_documented_list_requests_answer_the_captured_files(haidao):
     assert body == haidao.rewrite((HAIDAO / "api-1229395011-p2.json").read_bytes())
 
 
+UNIT = "/api-gateway/jpaas-publish-server/front/page/build/unit"
+FIXED = ("webId=3201&pageId=1229395011&tagId=%E7%BB%84%E9%85%8D%E5%88%86%E7%B1%BBlist&tplSetId=aB3dEf9GhIjK1LmNoP2qR"
+         "&pageType=column&parseType=bulidstatic&editType=null")
+SEARCH = {"xxgkId": "W001-002", "xxgkType": "xxgk_combination", "nodeId": "11339901002610225D", "className": ""}
+
+
 def test_paging_only_through_paramjson_and_pagesize_honoured(haidao):
-    base = haidao.base_url + "/api-gateway/jpaas-publish-server/front/page/build/unit?webId=3201&pageId=1229395011"
-    search = json.dumps({"xxgkId": "W001-002", "xxgkType": "xxgk_combination", "nodeId": "x", "className": ""})
+    base = f"{haidao.base_url}{UNIT}?{FIXED}"
+    search = json.dumps(SEARCH)
     param = urllib.parse.quote(json.dumps({"pageNo": 1, "pageSize": 5, "search": search}))
     _, body, _ = _get(f"{base}&pageNo=2&paramJson={param}")
     html = json.loads(body)["data"]["html"]
@@ -56,3 +62,29 @@ def test_jpage_groups_are_posted(tmp_path):
         url = replica.base_url + "/module/jpage/dataproxy.jsp?startrecord=5&endrecord=8&perpage=2"
         _, body, _ = _get(url, b"col=1&appid=1&webid=85&path=%2F&columnid=40512&unitid=78231")
         assert body == replica.rewrite((FIXTURES / "gucheng/examples/dataproxy-40512-5-8.xml").read_bytes())
+
+
+@pytest.mark.parametrize("change", [
+    lambda fixed: fixed.replace("&parseType=bulidstatic", ""),           # what queryData may not carry
+    lambda fixed: fixed.replace("&pageType=column", ""),
+    lambda fixed: fixed + "&xxgkParams=%7B%27xxgkId%27%3A+%27W001-002%27%7D",  # a Python repr forwarded
+    lambda fixed: fixed.replace("tplSetId=aB3dEf9GhIjK1LmNoP2qR", "tplSetId=other"),
+], ids=["no-parseType", "no-pageType", "python-repr", "wrong-tplSetId"])
+def test_the_gateway_refuses_requests_unitbuild_would_not_send(haidao, change):
+    param = urllib.parse.quote(json.dumps({"pageNo": 1, "pageSize": 3, "search": json.dumps(SEARCH)}))
+    _, body, _ = _get(f"{haidao.base_url}{UNIT}?{change(FIXED)}&paramJson={param}")
+    assert json.loads(body) == {"success": False, "code": "400", "message": "参数错误", "data": None}
+    _, body, _ = _get(f"{haidao.base_url}{UNIT}?{FIXED}&paramJson={param}")  # the right request is answered
+    assert json.loads(body)["success"] is True
+
+
+def test_nodeid_must_match_the_unit(haidao):
+    search = json.dumps(SEARCH | {"nodeId": ""})
+    param = urllib.parse.quote(json.dumps({"pageNo": 1, "pageSize": 3, "search": search}))
+    _, body, _ = _get(f"{haidao.base_url}{UNIT}?{FIXED}&paramJson={param}")
+    assert json.loads(body)["message"] == "参数错误"
+
+
+def test_column_pages_set_a_session_cookie(haidao):
+    _, _, headers = _get(haidao.column_urls[0])
+    assert headers["Set-Cookie"].startswith("JSESSIONID=")

@@ -11,6 +11,7 @@ jpage group of pages, a TRS `index_N.shtml` file). A column page may itself carr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -36,6 +37,8 @@ class ListPage:
     entries: tuple[ListEntry, ...]
     total: int | None = None       # records in the whole list, where the answer says
     last_page: int | None = None   # the number of the list's last page, where the answer says
+    page_no: int | None = None     # the number of this page, where the answer says (servers may answer another)
+    rows: int | None = None        # records per page, where the answer says
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +104,31 @@ def to_int(value: object) -> int | None:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
+
+
+def last_page_of(total: int | None, rows: int | None) -> int | None:
+    """The number of the last page of `total` records in pages of `rows` (None if either is unknown)."""
+    if total is None or not rows or rows < 0 or total < 0:
+        return None
+    return max(1, -(-total // rows))
+
+
+# Elements whose end tag HTML lets go unwritten: they close themselves and add no depth.
+_SELF_CLOSING = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                           "source", "track", "wbr", "li", "p", "td", "th", "tr", "dt", "dd", "option", "thead",
+                           "tbody", "tfoot", "colgroup"))
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+MAX_DEPTH = 512  # real list markup nests a few dozen elements deep
+
+
+def check_depth(markup: str, what: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse markup nested deeper than `limit` elements (NotAListPage) before an HTML parser sees it:
+    lexbor takes quadratic time on absurd nesting (100,000 nested divs take half a minute)."""
+    depth = 0
+    for closing, name, self_closing in _TAG_RE.findall(markup):
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closing and name.lower() not in _SELF_CLOSING:
+            depth += 1
+            if depth > limit:
+                raise NotAListPage(f"{what} nested more than {limit} elements deep")

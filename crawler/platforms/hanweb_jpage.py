@@ -7,7 +7,6 @@ POSTs to `dataproxy.jsp` answering the same `<datastore>` XML. A list page here 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin
@@ -15,7 +14,7 @@ from urllib.parse import urlencode, urljoin
 from selectolax.lexbor import LexborHTMLParser
 
 from ..parsers import parse_detail
-from .base import ListPage, ListRequest, NotAListPage, Platform, dedupe, entry, to_int
+from .base import ListPage, ListRequest, NotAListPage, Platform, check_depth, dedupe, entry, last_page_of, to_int
 from .hanweb_jpaas import column_id
 
 NAME = "hanweb-jpage"
@@ -51,10 +50,6 @@ _DATASTORE_UNIT_RE = re.compile(r"<div[^>]*\bid=[\"']?(\w+)[\"']?[^>]*>\s*<scrip
                                 r"(<datastore>.*?</datastore>)", re.S | re.I)
 
 
-def _last_page(total: int | None, group_records: int) -> int | None:
-    return max(1, math.ceil(total / group_records)) if total is not None else None
-
-
 def detect(markup: str, url: str) -> bool:
     """A column page of this family embeds a <datastore> and a `var param_NNN`."""
     return "<datastore>" in markup and bool(_JPAGE_PARAM_RE.search(markup))
@@ -74,6 +69,8 @@ def read_column(markup: str, url: str) -> JpageColumn:
     params = {match.group(1): _js_object(match.group(2)) for match in _JPAGE_PARAM_RE.finditer(markup)}
     if not params:
         raise NotAListPage("no var param_NNN: not a jpage column page")
+    if markup.lower().count("<datastore") > markup.lower().count("</datastore>"):
+        raise NotAListPage("the column page's <datastore> is cut short (no </datastore>)")
     stores = {match.group(1): match.group(2) for match in _DATASTORE_UNIT_RE.finditer(markup)}
     groups = {unit: read_list(store, url) for unit, store in stores.items()}
     this_column = column_id(url)
@@ -98,7 +95,8 @@ def read_column(markup: str, url: str) -> JpageColumn:
         per_page=per_page,
         group_size=group_size,
         total=total,
-        first=ListPage(first.entries, total, _last_page(total, per_page * group_size)),
+        first=ListPage(first.entries, total, last_page_of(total, per_page * group_size), page_no=1,
+                       rows=per_page * group_size),
         name=name.group(1) if name else None,
     )
 
@@ -115,10 +113,14 @@ def list_request(column: JpageColumn, page: int, page_size: int) -> ListRequest 
 def read_list(body: bytes | str, url: str, column: JpageColumn | None = None) -> ListPage:
     """A `<datastore>`: its records (CDATA tables with a[href][title] and [date]) and totals."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    if "<datastore" not in text.lower():
+    lowered = text.lower()
+    if "<datastore" not in lowered:
         raise NotAListPage("no <datastore>: not a jpage list answer")
+    if "</datastore>" not in lowered:
+        raise NotAListPage("a jpage list answer cut short (no </datastore>)")
     entries = []
     for record in _RECORD_RE.findall(text):
+        check_depth(record, "a jpage list record")
         tree = LexborHTMLParser(record)
         link = tree.css_first("a[href]")
         if link is None:
@@ -127,9 +129,10 @@ def read_list(body: bytes | str, url: str, column: JpageColumn | None = None) ->
     total_match = _TOTAL_RE.search(text)
     total = to_int(total_match.group(1)) if total_match else None
     # <nextgroup> is printed even after the last group: the total decides
-    last_page = _last_page(total if total is not None else column.total, column.group_records) \
-        if column is not None else None
-    return ListPage(dedupe(entries), total, last_page)
+    if column is None:
+        return ListPage(dedupe(entries), total)
+    last_page = last_page_of(total if total is not None else column.total, column.group_records)
+    return ListPage(dedupe(entries), total, last_page, rows=column.group_records)
 
 
 PLATFORM = Platform(name=NAME, detect=detect, read_column=read_column, list_request=list_request,

@@ -1,26 +1,39 @@
 """The one spider: walks proposal columns (column pages, their lists, the records' detail pages).
 
 What to fetch is decided here; how a platform pages its lists lives in one module per family
-(crawler/platforms/), reached only through the registry. A crawl is incremental: a list is walked
-until it reaches records the archive already holds (with a small overlap, since lists shift),
-known pages are not fetched again, and records that are not final yet are revalidated with
-conditional GETs.
+(crawler/platforms/), reached only through the registry. The walk is the same for every family:
+
+- a list is walked page by page until its end: an empty page, the last page the answer states,
+  no request for a next page, or a page that only repeats entries this walk has listed already
+  (servers that answer the last page again for any page past the end);
+- a crawl is incremental: where the column's last walk left the whole list archived, meeting
+  `PROPOSALS_LIST_OVERLAP` archived records in a row ends the walk (everything beyond is
+  archived); a column whose last walk did not end that way (killed, interrupted, a page failed)
+  is walked to its end again, fetching only what is not archived;
+- a list page that fails (broken JSON, a refused request, a truncated answer) is a failure, and
+  the walk goes on with the next page where the list's length is known; a list whose stated
+  count exceeds what its pages listed is a failure too; either leaves the column to be walked
+  whole by the next crawl;
+- entries on hosts that are not the site's are never fetched (counted `offsite`);
+- archived pages are revalidated with conditional GETs, as archive.crawls says.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
+from ..failures import describe
 from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, PageItem
 from ..parsers import NotAProposalPage, parse_detail
 from ..parsers.encoding import content_type_charset
-from ..platforms import REGISTRY, ListEntry, ListPage, NotAListPage, Platform, detect
-from ..sites import SiteConfig, adhoc_site, registry
-from ..state import CrawlState
+from ..platforms import REGISTRY, ListEntry, ListPage, NotAListPage, detect
+from ..sites import SitesError, adhoc_site, registry
+from ..state import CrawlState, Walk
 
 NOT_A_RECORD = "not-a-record"  # NotAProposalPage.reason of a real page that holds no single record
 LIST_PRIORITY = 10  # lists first, so that the walk goes on while detail pages download
@@ -28,32 +41,49 @@ LIST_PRIORITY = 10  # lists first, so that the walk goes on while detail pages d
 XHR_HEADERS = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, text/javascript, */*; q=0.01"}
 
 
-class Walk:
-    """One column's list walk: its platform and column, how many archived records in a row it has met."""
-
-    def __init__(self, site: str, column_url: str) -> None:
-        self.site = site
-        self.column_url = column_url
-        self.known_streak = 0
-        self.platform: Platform | None = None
-        self.column: Any = None
+def _usage_error(message: str) -> SystemExit:
+    """`scrapy crawl` with bad arguments: one line on stderr, exit 2 (as `proposals crawl` does)."""
+    sys.stderr.write(f"error: {message}\n")
+    return SystemExit(2)
 
 
 class ProposalsSpider(scrapy.Spider):
-    """Crawl the proposal columns of the given sites (or of one column URL)."""
+    """Crawl the proposal columns of the given sites (or of one column URL).
+
+    scrapy crawl proposals -a sites=SLUG[,SLUG…] [-a sites_file=FILE] [-a url=COLUMN_URL]
+                           [-a platform=NAME] [-a full=1] -s PROPOSALS_DB=proposals.db [-o items.jsonl]
+    """
 
     name = "proposals"
 
-    def __init__(self, sites: Iterable[SiteConfig] | str | None = None, url: str | None = None,
+    def __init__(self, sites: Iterable | str | None = None, url: str | None = None,
                  full: bool | str = False, sites_file: str | None = None, state: CrawlState | None = None,
                  platform: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(sites, str):  # scrapy crawl proposals -a sites=zhoushan,other
-            known = registry(sites_file)
-            sites = [known[slug.strip()] for slug in sites.split(",") if slug.strip()]
+        if isinstance(sites, str) or (sites is None and state is None):
+            sites = self._named_sites(sites, sites_file, url)
+        if platform is not None and platform not in REGISTRY:
+            raise _usage_error(f"unknown platform: {platform} (known: {', '.join(REGISTRY)})")
+        if url is not None and "://" not in url:
+            raise _usage_error(f"url needs an absolute column URL, not {url}")
         self.site_configs = list(sites or []) + ([adhoc_site(url, platform)] if url else [])
         self.full = full if isinstance(full, bool) else str(full).lower() in ("1", "true", "yes")
         self.state = state
+
+    @staticmethod
+    def _named_sites(slugs: str | None, sites_file: str | None, url: str | None) -> list:
+        """The sites `-a sites=a,b` names, from the shipped registry and `-a sites_file=` over it."""
+        try:
+            known = registry(sites_file)
+        except SitesError as error:
+            raise _usage_error(str(error)) from None
+        names = [slug.strip() for slug in (slugs or "").split(",") if slug.strip()]
+        unknown = [slug for slug in names if slug not in known]
+        if unknown:
+            raise _usage_error(f"unknown site: {unknown[0]} (known: {', '.join(sorted(known)) or 'none'})")
+        if not names and not url:
+            raise _usage_error("nothing to crawl: give -a sites=SLUG[,SLUG…] or -a url=COLUMN_URL")
+        return [known[slug] for slug in names]
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -67,16 +97,19 @@ class ProposalsSpider(scrapy.Spider):
     async def start(self):
         for slug, site in self.state.sites.items():
             for column_url in site.config.columns:
+                walk = self.state.walk(slug, column_url)
                 yield scrapy.Request(column_url, callback=self.parse_column, errback=self.failed,
                                      priority=LIST_PRIORITY, dont_filter=True,
-                                     meta={"site": slug, "list_page": True, "walk": Walk(slug, column_url),
-                                           "platform": site.config.platform})
+                                     meta={"site": slug, "list_page": True, "column": column_url,
+                                           "platform": site.config.platform},
+                                     cb_kwargs={"walk": walk})
             if not self.state.full:
                 for page in self.state.to_revalidate(slug):
-                    yield self.detail_request(slug, page.url, conditional=True)
+                    if site.config.allows(page.url) and self.state.claim(slug, page.url):
+                        yield self.detail_request(slug, page.url, conditional=True)
 
-    def detail_request(self, site: str, url: str, *, conditional: bool = False,
-                       platform: str | None = None) -> scrapy.Request:
+    def detail_request(self, site: str, url: str, *, conditional: bool = False, platform: str | None = None,
+                       column: str | None = None) -> scrapy.Request:
         headers = {}
         if conditional:
             known = self.state.sites[site].known[url]
@@ -84,23 +117,31 @@ class ProposalsSpider(scrapy.Spider):
                 headers["If-None-Match"] = known.etag
             if known.last_modified:
                 headers["If-Modified-Since"] = known.last_modified
+        # each page is asked for once per crawl (CrawlState.claim), so Scrapy's duplicate filter is
+        # not needed, and must not swallow a redirect back to a page already seen (a loop)
         return scrapy.Request(url, callback=self.parse_detail, errback=self.failed, headers=headers,
-                              meta={"site": site, "platform": platform}, dont_filter=self.state.full)
+                              meta={"site": site, "platform": platform, "column": column}, dont_filter=True)
 
-    def follow(self, walk: Walk, entries: Iterable[ListEntry]) -> tuple[list[scrapy.Request], bool]:
-        """Detail requests for a list page's new entries, and whether the walk should go on."""
+    def follow(self, walk: Walk, entries: Iterable[ListEntry]) -> list[scrapy.Request]:
+        """Detail requests for a list page's entries that are not archived (all of them with --full)."""
         site = self.state.sites[walk.site]
-        requests, listed = [], 0
+        requests, listed, offsite = [], 0, 0
         for entry in entries:
             listed += 1
-            if self.state.full or entry.url not in site.known:
+            if not site.config.allows(entry.url):  # another host's page: never fetched, never the site's record
+                offsite += 1
+                self.logger.info("not fetched: %s is not on a host of %s", entry.url, walk.site)
+            elif self.state.full or entry.url not in site.known:
                 walk.known_streak = 0
-                requests.append(self.detail_request(walk.site, entry.url, platform=walk.platform.name))
+                if self.state.claim(walk.site, entry.url):
+                    requests.append(self.detail_request(walk.site, entry.url, platform=walk.platform.name,
+                                                        column=walk.column_url))
             else:  # archived: final ones are left alone, the others are being revalidated already
                 walk.known_streak += 1
         self.state.count(walk.site, "listed", listed)
-        overlap = self.settings.getint("PROPOSALS_LIST_OVERLAP")
-        return requests, self.state.full or walk.known_streak < overlap
+        if offsite:
+            self.state.count(walk.site, "offsite", offsite)
+        return requests
 
     def list_request(self, walk: Walk, page: int) -> scrapy.Request | None:
         """The request for list page `page` of a walk, as its platform builds it (None: no such page)."""
@@ -108,29 +149,58 @@ class ProposalsSpider(scrapy.Spider):
         if wanted is None:
             return None
         headers = {"Referer": walk.column_url} | (XHR_HEADERS if wanted.xhr else {})
-        meta = {"site": walk.site, "walk": walk, "list_page": True}
+        options = dict(callback=self.parse_list, errback=self.failed, headers=headers, priority=LIST_PRIORITY,
+                       cb_kwargs={"walk": walk, "page": page}, dont_filter=True,
+                       meta={"site": walk.site, "list_page": True, "column": walk.column_url})
         if wanted.form is None:
-            return scrapy.Request(wanted.url, callback=self.parse_list, errback=self.failed, meta=meta,
-                                  headers=headers, priority=LIST_PRIORITY, cb_kwargs={"page": page},
-                                  dont_filter=True)
-        return scrapy.FormRequest(wanted.url, formdata=dict(wanted.form), callback=self.parse_list,
-                                  errback=self.failed, meta=meta, headers=headers, priority=LIST_PRIORITY,
-                                  cb_kwargs={"page": page}, dont_filter=True)
+            return scrapy.Request(wanted.url, **options)
+        return scrapy.FormRequest(wanted.url, formdata=dict(wanted.form), **options)
 
-    def walk_page(self, walk: Walk, page: int, listing: ListPage) -> Iterator[scrapy.Request]:
-        """A list page's detail requests, then the next list page while the walk goes on."""
-        requests, keep_going = self.follow(walk, listing.entries)
-        yield from requests
-        if keep_going and listing.entries and (listing.last_page is None or page < listing.last_page):
-            following = self.list_request(walk, page + 1)
-            if following is not None:
-                yield following
+    def walk_page(self, walk: Walk, page: int, listing: ListPage) -> Iterator[Any]:
+        """A list page's detail requests, then the next list page, or the end of the walk."""
+        fresh = [entry for entry in listing.entries if entry.url not in walk.seen]
+        if listing.entries and not fresh:  # the answer repeats what this walk listed: past the end
+            yield from self.end_walk(walk, "end")
+            return
+        walk.seen.update(entry.url for entry in listing.entries)
+        walk.listed += len(listing.entries)
+        walk.total = listing.total if listing.total is not None else walk.total
+        walk.last_page = listing.last_page or walk.last_page
+        yield from self.follow(walk, fresh)
+        if walk.resumable and walk.known_streak >= self.settings.getint("PROPOSALS_LIST_OVERLAP"):
+            walk.ended = "caught-up"  # the rest of the list was archived by a complete walk
+            return
+        if not listing.entries or (walk.last_page is not None and page >= walk.last_page) or (
+                walk.last_page is None and walk.total is not None and len(walk.seen) >= walk.total):
+            yield from self.end_walk(walk, "end")
+            return
+        yield from self.next_page(walk, page)
+
+    def next_page(self, walk: Walk, page: int) -> Iterator[Any]:
+        following = self.list_request(walk, page + 1)
+        if following is None:
+            yield from self.end_walk(walk, "end")
+        else:
+            yield following
+
+    def end_walk(self, walk: Walk, how: str) -> Iterator[PageItem]:
+        """The walk reached the end of its list: a failure if the list said it holds more."""
+        walk.ended = how
+        if walk.total is not None and walk.listed < walk.total:
+            reason = f"the list states {walk.total} records but its pages listed {walk.listed}"
+            yield PageItem(FAILED, walk.site, walk.column_url, fetched_at=self.state.now(), reason=reason,
+                           column=walk.column_url)
+
+    def after_failed_page(self, walk: Walk, page: int) -> Iterator[Any]:
+        """A list page failed: go on with the next one where the list's length is known."""
+        if walk.platform is not None and walk.last_page is not None and page < walk.last_page:
+            yield from self.next_page(walk, page)
 
     # --- callbacks ---------------------------------------------------------------------------------
 
-    def parse_column(self, response: Response) -> Iterator[Any]:
-        if response.meta.get("blocked"):
-            yield self.page_item(response, BLOCKED, reason=response.meta["blocked"])
+    def parse_column(self, response: Response, walk: Walk) -> Iterator[Any]:
+        if response.meta.get("blocked") or response.meta.get("failed"):
+            yield self.flagged(response)
             return
         name = response.meta.get("platform")
         platform = REGISTRY[name] if name else detect(response.text, response.url)
@@ -138,7 +208,6 @@ class ProposalsSpider(scrapy.Spider):
             yield self.page_item(response, FAILED, reason="not a column page of a known platform "
                                                           f"({', '.join(REGISTRY)})")
             return
-        walk: Walk = response.meta["walk"]
         try:
             walk.platform, walk.column = platform, platform.read_column(response.text, response.url)
         except NotAListPage as error:
@@ -147,27 +216,26 @@ class ProposalsSpider(scrapy.Spider):
         if walk.column.first is not None:
             yield from self.walk_page(walk, 1, walk.column.first)
         else:
-            first = self.list_request(walk, 1)
-            if first is not None:
-                yield first
+            yield from self.next_page(walk, 0)
 
-    def parse_list(self, response: Response, page: int) -> Iterator[Any]:
-        if response.meta.get("blocked"):
-            yield self.page_item(response, BLOCKED, reason=response.meta["blocked"])
+    def parse_list(self, response: Response, walk: Walk, page: int) -> Iterator[Any]:
+        if response.meta.get("blocked") or response.meta.get("failed"):
+            yield self.flagged(response)
+            yield from self.after_failed_page(walk, page)
             return
-        walk: Walk = response.meta["walk"]
         try:
             listing = walk.platform.read_list(response.body, response.url, walk.column)
         except NotAListPage as error:
-            yield self.page_item(response, FAILED, reason=str(error))
+            yield self.page_item(response, FAILED, reason=f"list page {page}: {error}")
+            yield from self.after_failed_page(walk, page)
             return
         yield from self.walk_page(walk, page, listing)
 
     def parse_detail(self, response: Response) -> Iterator[PageItem]:
         if response.status == 304:
             yield self.page_item(response, NOT_MODIFIED)
-        elif response.meta.get("blocked"):
-            yield self.page_item(response, BLOCKED, reason=response.meta["blocked"])
+        elif response.meta.get("blocked") or response.meta.get("failed"):
+            yield self.flagged(response)
         else:
             yield self.parsed(response)
 
@@ -181,27 +249,35 @@ class ProposalsSpider(scrapy.Spider):
         except NotAProposalPage as error:
             # a page of the column that is not one proposal's record (a yearly summary, a notice) is
             # skipped: neither a failure nor a record
-            kind = {"blocked": BLOCKED, "truncated": BLOCKED, NOT_A_RECORD: SKIPPED}.get(error.reason, FAILED)
+            kind = {"blocked": BLOCKED, NOT_A_RECORD: SKIPPED}.get(error.reason, FAILED)
             return self.page_item(response, kind, reason=f"not a proposal page: {error}")
         return self.page_item(response, RECORD, record=record)
 
-    def failed(self, failure) -> Iterator[PageItem]:
+    def failed(self, failure) -> Iterator[Any]:
         request = failure.request
         response = getattr(failure.value, "response", None)
-        reason = f"HTTP {response.status}" if response is not None else (
-            f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":"))
-        yield PageItem(FAILED, request.meta["site"], request.url, status=getattr(response, "status", None),
-                       reason=reason)
+        yield PageItem(FAILED, request.meta["site"], request.url, fetched_at=self.state.now(),
+                       status=getattr(response, "status", None), reason=describe(failure.value),
+                       column=request.meta.get("column"))
+        walk, page = request.cb_kwargs.get("walk"), request.cb_kwargs.get("page")
+        if walk is not None and page is not None:
+            yield from self.after_failed_page(walk, page)
+
+    def flagged(self, response: Response) -> PageItem:
+        """An answer the middlewares judged not to be the page: blocked, or failed (cut short for good)."""
+        if response.meta.get("blocked"):
+            return self.page_item(response, BLOCKED, reason=response.meta["blocked"])
+        return self.page_item(response, FAILED, reason=response.meta["failed"])
 
     def page_item(self, response: Response, kind: str, **fields: Any) -> PageItem:
         headers = response.headers
-        return PageItem(kind, response.meta["site"], response.url, status=response.status,
-                        body=response.body if kind != NOT_MODIFIED else None,
+        return PageItem(kind, response.meta["site"], response.url, fetched_at=self.state.now(),
+                        status=response.status, body=response.body if kind != NOT_MODIFIED else None,
                         etag=_header(headers, b"ETag"), last_modified=_header(headers, b"Last-Modified"),
-                        content_type=_header(headers, b"Content-Type"), **fields)
+                        content_type=_header(headers, b"Content-Type"), column=response.meta.get("column"),
+                        **fields)
 
 
 def _header(headers, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
-
