@@ -31,6 +31,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     *((name, "commands.analysis", f"{name.replace('-', '_')}_command")
       for name in ("query", "show", "history", "stats", "sponsors", "units", "export", "datasette-metadata")),
     ("sites", "commands.crawling", "sites_app"),
+    ("demo", "commands.demo", "demo_command"),
     ("db", "commands.schema", "app"),
 )
 _WHERE = {name: (module, attribute) for name, module, attribute in COMMANDS}

@@ -18,7 +18,7 @@ import pytest
 from conftest import FIXTURES, field_diffs, site_json
 from crawlkit import FAST, Crawl, expected_at
 from replica import Fault
-from replica_static import StaticReplica
+from replica import StaticReplica
 from sqlalchemy import select
 
 from archive.db import session_factory

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, page_bytes, page_url
+from conftest import page_bytes, page_url
 
 from crawler.parsers import NotAProposalPage, parse_detail
 from crawler.parsers.blocks import challenge_reason
-
-BLOCKS = FIXTURES / "blocks"
+from replica import BLOCKS
 
 
 @pytest.mark.parametrize(("name", "why"), [

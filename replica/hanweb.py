@@ -43,8 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-HERE = Path(__file__).resolve().parent
-BLOCKS = HERE / "fixtures" / "blocks"
+BLOCKS = Path(__file__).resolve().parent / "blocks"
 UNIT_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 DATAPROXY_PATH = "/module/jpage/dataproxy.jsp"
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
@@ -130,7 +129,7 @@ class Replica:
                                list((records or {}).get(str(c["column_id"]), c["records"])),
                                c.get("tag_id"), c.get("tpl_set_id"), c.get("unit_id"))
                         for c in self.site["columns"]]
-        self.node_id = self._captured_node_id()
+        self.node_id = self.site.get("node_id") or self._captured_node_id()
         self.pages: dict[str, bytes] = dict(pages or {})
         self.modified: dict[str, dt.datetime] = {}
         self.faults: dict[str, Fault] = {}

@@ -19,7 +19,7 @@ per path (500s, a 412 Ruishu challenge, a 521 JiaSuLe challenge, a 200 "访问�
 truncated body, a slow answer), pages can be changed between crawls, records can be published on
 top of a list (its later pages shift, as static lists do), and every request is logged.
 
-`Fault` and `Logged` are the Hanweb replica's (tests/replica.py); the serving is this module's own.
+`Fault` and `Logged` are the Hanweb replica's (replica/hanweb.py); the serving is this module's own.
 """
 
 from __future__ import annotations
@@ -36,10 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from replica import Fault, Logged
+from replica.hanweb import BLOCKS, Fault, Logged
 
-HERE = Path(__file__).resolve().parent
-BLOCKS = HERE / "fixtures" / "blocks"
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # Last-Modified of every file no test has changed
 
