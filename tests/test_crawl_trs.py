@@ -17,13 +17,12 @@ import zlib
 import pytest
 from conftest import FIXTURES, field_diffs, site_json
 from crawlkit import FAST, Crawl, expected_at
-from replica import Fault
-from replica import StaticReplica
 from sqlalchemy import select
 
 from archive.db import session_factory
 from archive.models import Capture, CrawlRun, Revision
 from crawler.platforms.trs_static import DETAIL_RE
+from replica import Fault, StaticReplica
 
 SUMMARY = ("crawled 2 sites: 43 listed, 37 fetched, 0 not modified; 37 new, 0 changed, 0 unchanged, 6 skipped; "
            "0 blocked, 0 failed")

@@ -90,7 +90,8 @@ def _hanweb_page(site: dict, column: dict, record: dict, path: str) -> str:
              ("主办单位", e(record["lead"])), ("会办单位", e(record["assist"])),
              ("答复意见", _letter(record["reply"])), ("采纳情况", e(record["adoption"])),
              ("落实情况", e(record["status"]))]
-    table = "\n".join(f'<tr><td class="label">{label}：</td><td class="value">{value}</td></tr>' for label, value in rows)
+    table = "\n".join(f'<tr><td class="label">{label}：</td><td class="value">{value}</td></tr>'
+                      for label, value in rows)
     published = f"{record['date']} {record['time']}"
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="{site['encoding']}">
@@ -99,7 +100,8 @@ def _hanweb_page(site: dict, column: dict, record: dict, path: str) -> str:
 <meta name="ArticleTitle" content="{e(title)}"><meta name="PubDate" content="{published}">
 <meta name="ContentSource" content="{e(record['lead'])}"><meta name="Url" content="{site['base_url']}{path}">
 </head><body>
-<div class="header"><a href="/">首页</a> &gt; <a href="/col/col{column['column_id']}/index.html">{column['name']}</a></div>
+<div class="header"><a href="/">首页</a> &gt;
+<a href="/col/col{column['column_id']}/index.html">{column['name']}</a></div>
 <div class="xxgk-meta"><table class="xxgk-table">
 <tr><th>索引号：</th><td>{site['web_id']}/{record['date'][:4]}-{record['id']}</td><th>组配分类：</th><td>{column['name']}</td></tr>
 <tr><th>发布机构：</th><td>{e(record['lead'])}</td><th>生成日期：</th><td>{record['date']}</td></tr>
@@ -123,7 +125,8 @@ def _letter(reply: dict) -> str:
     lines = [f'<p style="text-align:center;">{e(reply["title"])}</p>',
              f'<p style="text-align:center;">{e(reply["doc_number"])}</p>', f"<p>{e(reply['addressee'])}：</p>"]
     lines += [f"<p>{e(line)}</p>" for line in reply["body"]]
-    lines += [f'<p style="text-align:right;">{e(reply["signer"])}</p>', f'<p style="text-align:right;">{reply["date"]}</p>']
+    lines += [f'<p style="text-align:right;">{e(reply["signer"])}</p>',
+              f'<p style="text-align:right;">{reply["date"]}</p>']
     if reply.get("contact"):
         lines.append(f"<p>{e(reply['contact'])}</p>")
     return "\n".join(lines)
@@ -166,7 +169,8 @@ def _letter_page(site: dict, column: dict, record: dict) -> str:
 <tr><th>发布机构：</th><td>{e(record['unit'])}</td><th>发文日期：</th><td>{record['date']}</td></tr>
 </table></div>
 <div class="view"><h1 class="art-title">{e(record['title'])}</h1>
-<div class="art-info"><span>发布时间：{record['date']} {record['time']}</span><span>信息来源：{e(record['unit'])}</span></div>
+<div class="art-info"><span>发布时间：{record['date']} {record['time']}</span>
+<span>信息来源：{e(record['unit'])}</span></div>
 <div class="TRS_Editor">
 {chr(10).join(body)}
 </div></div>
