@@ -11,6 +11,7 @@ from conftest import FIXTURES, expected_record, page_url
 from typer.testing import CliRunner
 
 from cli import app
+from replica import BLOCKS
 
 runner = CliRunner()
 SHENGSI = "art/2022/8/18/art_1229123456_12345678.html"
@@ -52,8 +53,8 @@ def test_table_is_a_readable_summary():
 @pytest.mark.parametrize(("args", "message"), [
     (["parse", "no/such/page.html"], "no such file: no/such/page.html"),
     (["parse", str(FIXTURES)], "is a directory"),
-    (["parse", str(FIXTURES / "blocks" / "ruishu-412.html")], "not a proposal page: Ruishu"),
-    (["parse", str(FIXTURES / "blocks" / "too-frequent-200.html")], "not a proposal page: block page"),
+    (["parse", str(BLOCKS / "ruishu-412.html")], "not a proposal page: Ruishu"),
+    (["parse", str(BLOCKS / "too-frequent-200.html")], "not a proposal page: block page"),
     (["parse", str(FIXTURES / "README.md")], "not a proposal page"),
     (["parse", str(SHENGSI_PAGE), "--encoding", "klingon"], "unknown encoding: klingon"),
 ])

@@ -17,6 +17,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from crawler.parsers.encoding import decode_html
 from crawler.parsers.page import block_lines
+from replica import BLOCKS
 
 _DROP = re.compile(r"<(script|style|template|noscript|select|textarea)\b.*?</\1\s*>|<!--.*?-->", re.S)
 _BREAK = re.compile(
@@ -34,10 +35,11 @@ def serialised_lines(node) -> list[str]:
     return [line for line in (" ".join(raw.split()) for raw in inner.split("\ue000")) if line]
 
 
-PAGES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix in (".html", ".shtml"))
+PAGES = sorted(p for p in [*FIXTURES.rglob("*"), *BLOCKS.glob("*")] if p.is_file() and p.suffix in (".html", ".shtml"))
 
 
-@pytest.mark.parametrize("path", PAGES, ids=[p.relative_to(FIXTURES).as_posix() for p in PAGES])
+@pytest.mark.parametrize("path", PAGES, ids=[p.relative_to(BLOCKS.parent if BLOCKS in p.parents else FIXTURES)
+                                           .as_posix() for p in PAGES])
 def test_the_walk_reads_every_element_as_the_definition_says(path):
     markup, _codec = decode_html(path.read_bytes())
     tree = LexborHTMLParser(markup)

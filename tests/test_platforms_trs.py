@@ -10,6 +10,7 @@ from conftest import FIXTURES, site_json
 from crawler.parsers import parse_detail
 from crawler.platforms import REGISTRY, NotAListPage, detect, trs_static
 from crawler.sites import SitesError, load_file
+from replica import BLOCKS
 
 TRS = REGISTRY["trs-static"]
 SITES = ("xishan", "jianglin")
@@ -87,7 +88,7 @@ def test_hanweb_pages_are_not_trs():
     hanweb_pages = [(haidao / "examples/col-1229395011-index.html").read_text(encoding="utf-8"),
                     (gucheng / "examples/col-40512-index.html").read_bytes().decode("gb18030"),
                     (haidao / "pages/art/2023/9/8/art_1229395011_4090552.html").read_text(encoding="utf-8"),
-                    (FIXTURES / "blocks/too-frequent-200.html").read_text(encoding="utf-8")]
+                    (BLOCKS / "too-frequent-200.html").read_text(encoding="utf-8")]
     for markup in hanweb_pages:
         assert not trs_static.detect(markup, "https://www.haidao.example/col/col1229395011/index.html")
 
@@ -230,7 +231,7 @@ def test_lists_split_in_blocks_dated_or_not():
 
 
 @pytest.mark.parametrize("body", [b"<html><body><p>nothing here</p></body></html>", b'{"success":true}',
-                                  (FIXTURES / "blocks/ruishu-412.html").read_bytes()])
+                                  (BLOCKS / "ruishu-412.html").read_bytes()])
 def test_pages_that_are_not_lists_are_refused(body):
     with pytest.raises(NotAListPage):
         trs_static.read_list(body, "http://www.example.example/jytabl/index_1.shtml")
