@@ -1,4 +1,4 @@
-"""The main job: `proposals crawl`, and the site registry: `proposals sites list`."""
+"""The main job: `proposals crawl`, and the site registry: `proposals sites list`, `proposals sites discover`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -194,3 +196,77 @@ def sites_list(
                 sys.stdout.write(f"{site.slug}\t{site.name}\t{site.platform or 'detected'}\t{column}\n")
 
 
+class DiscoverFormat(StrEnum):
+    toml = "toml"
+    json = "json"
+
+
+@sites_app.command("discover")
+def sites_discover(
+    urls: list[str] = typer.Argument(..., metavar="URL...", help="A site's home page or its 政府信息公开 index."),
+    write: Path | None = typer.Option(None, "--write", metavar="FILE",
+                                      help="Merge what is found into this sites file (made if missing), "
+                                           "keeping everything it holds."),
+    output: DiscoverFormat = typer.Option(DiscoverFormat.toml, "--format", "-f", help="toml or json."),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Say on stderr what was looked at and why each candidate was kept or dropped."),
+    max_pages: int = typer.Option(60, "--max-pages", min=1, help="Pages looked at per site, at most."),
+    settings: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE",
+                                       help="Override a crawler setting (DOWNLOAD_DELAY=0 …)."),
+) -> None:
+    """Find a site's proposal columns from its home page, ready for `proposals crawl --sites FILE`.
+
+    Follows the site's own navigation (same host, robots.txt obeyed, the crawler's polite delay, at
+    most --max-pages pages), keeps the links named like proposal columns (人大代表建议办理,
+    政协委员提案办理, 建议提案办理 …) whose page is a column of a known platform with at least one
+    entry in its list, and prints a [sites.<slug>] block for each site. Exit 0 when every site gave
+    columns, 1 when one gave none (the reason on stderr), 2 on bad usage.
+
+    Example: proposals sites discover https://www.example.gov.cn/ --write my-sites.toml
+    """
+    from crawler.discover import discover
+    from crawler.runner import crawl_settings
+    from crawler.sites import FoundSite, SitesError, merge_into, render
+
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise fail(f"discover needs an absolute http(s) URL, not {url}", 2)
+    if write is not None and write.exists() and not write.is_file():
+        raise fail(f"--write needs a file, not {write}", 2)
+    overrides = {"LOG_ENABLED": "False", "ITEM_PIPELINES": "{}"} | _overrides(settings)
+    crawl_config = crawl_settings(overrides)
+    crawl_config.set("ITEM_PIPELINES", {}, priority="cmdline")
+
+    def report(line: str) -> None:
+        if verbose:
+            stderr.print(line, markup=False)
+
+    stderr.print(f"discovering the proposal columns of {len(urls)} site{'s' if len(urls) != 1 else ''} "
+                 f"(at most {max_pages} pages each)…", markup=False)
+    findings = discover(list(dict.fromkeys(urls)), crawl_config, report=report, max_pages=max_pages)
+    found = []
+    for finding in findings:
+        columns = finding.columns
+        if columns:
+            found.append(FoundSite(finding.slug, finding.name or finding.netloc,
+                                   tuple(c.url for c in columns), finding.platform))
+            stderr.print(f"{finding.start_url}: {len(columns)} proposal column{'s' if len(columns) != 1 else ''} "
+                         f"({len(finding.looked_at)} pages looked at)", markup=False)
+        else:
+            stderr.print(f"error: {finding.start_url}: no proposal column found: {finding.reason_for_none()}",
+                         markup=False, style="red")
+    if output is DiscoverFormat.json:
+        rows = [{"slug": s.slug, "name": s.name, "platform": s.platform, "columns": list(s.columns),
+                 "start_url": f.start_url} for s, f in zip(found, [f for f in findings if f.columns], strict=True)]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    elif found:
+        sys.stdout.write(render(found))
+    if write is not None and found:
+        try:
+            for line in merge_into(write, found):
+                stderr.print(f"{write}: {line}", markup=False)
+        except SitesError as error:
+            raise fail(str(error), 2) from None
+    if len(found) < len(findings):
+        raise typer.Exit(1)
