@@ -224,19 +224,21 @@ def sites_discover(
 
     Example: proposals sites discover https://www.example.gov.cn/ --write my-sites.toml
     """
-    from crawler.discover import discover
-    from crawler.runner import crawl_settings
-    from crawler.sites import FoundSite, SitesError, merge_into, render
+    from crawler.discover import discover, discover_settings
+    from crawler.sites import FoundSite, SitesError, merge_into, read_for_writing, render
 
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise fail(f"discover needs an absolute http(s) URL, not {url}", 2)
-    if write is not None and write.exists() and not write.is_file():
-        raise fail(f"--write needs a file, not {write}", 2)
-    overrides = {"LOG_ENABLED": "False", "ITEM_PIPELINES": "{}"} | _overrides(settings)
-    crawl_config = crawl_settings(overrides)
-    crawl_config.set("ITEM_PIPELINES", {}, priority="cmdline")
+    if write is not None:
+        if write.exists() and not write.is_file():
+            raise fail(f"--write needs a file, not {write}", 2)
+        try:
+            read_for_writing(write)  # a file that cannot take the result is bad usage, found out before the walk
+        except SitesError as error:
+            raise fail(str(error), 2) from None
+    crawl_config = discover_settings(_overrides(settings))
 
     def report(line: str) -> None:
         if verbose:

@@ -426,6 +426,16 @@ def settle(finding: Finding, report: Callable[[str], None] = lambda line: None) 
     return finding
 
 
+def discover_settings(overrides: dict[str, str] | None = None):
+    """The crawler's settings (its politeness: User-Agent, robots.txt, delays, retries, blocks) with
+    the caller's overrides, for a walk that archives nothing and logs nothing (it reports instead)."""
+    from .runner import crawl_settings
+
+    settings = crawl_settings({"LOG_ENABLED": "False"} | (overrides or {}))
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    return settings
+
+
 def discover(urls: list[str], settings, report: Callable[[str], None] = lambda line: None,
              max_pages: int = MAX_PAGES) -> list[Finding]:
     """Discover the proposal columns of each start URL (one Scrapy run for all; blocks until done)."""

@@ -209,11 +209,9 @@ def render(found: Iterable[FoundSite]) -> str:
     return tomlkit.dumps(document)
 
 
-def merge_into(path: Path, found: Iterable[FoundSite]) -> list[str]:
-    """Merge `found` into the sites file at `path` (made if missing), keeping everything it holds:
-    a site already there on the same host gains the columns it lacks (its name and settings stay);
-    a slug taken by another host's site gets a suffix. Returns what was done, one line per site.
-    Raises SitesError for a file that is not a readable sites file; writes atomically."""
+def read_for_writing(path: Path):
+    """The sites file at `path` as a tomlkit document that keeps its comments and layout (an empty
+    one if there is no file). Raises SitesError for a file that is not a readable sites file."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
@@ -224,11 +222,26 @@ def merge_into(path: Path, found: Iterable[FoundSite]) -> list[str]:
         raise SitesError(f"cannot read the sites file {path}: {error}") from None
     except TOMLKitError as error:
         raise SitesError(f"{path} is not valid TOML: {error}") from None
+    if "sites" not in document and document.unwrap():
+        raise SitesError(f"{path} is not a sites file: it has no [sites.<slug>] tables")
+    if "sites" in document and not isinstance(document["sites"], dict):
+        raise SitesError(f"{path}: `sites` is not a table")
+    if "sites" in document:
+        _parse(document.unwrap(), str(path))
+    return document
+
+
+def merge_into(path: Path, found: Iterable[FoundSite]) -> list[str]:
+    """Merge `found` into the sites file at `path` (made if missing), keeping everything it holds:
+    a site already there on the same host gains the columns it lacks (its name and settings stay);
+    a slug taken by another host's site gets a suffix. Returns what was done, one line per site.
+    Raises SitesError for a file that is not a readable sites file; writes atomically."""
+    import tomlkit
+
+    document = read_for_writing(path)
     if "sites" not in document:
         document.add("sites", tomlkit.table(is_super_table=True))
     sites = document["sites"]
-    if not isinstance(sites, dict):
-        raise SitesError(f"{path}: `sites` is not a table")
     done = []
     for site in found:
         hosts = {urlsplit(url).netloc.lower() for url in site.columns}
