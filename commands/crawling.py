@@ -224,8 +224,8 @@ def sites_discover(
 
     Example: proposals sites discover https://www.example.gov.cn/ --write my-sites.toml
     """
-    from crawler.discover import discover, discover_settings
-    from crawler.sites import FoundSite, SitesError, merge_into, read_for_writing, render
+    from crawler.discover import discover, discover_settings, found_sites
+    from crawler.sites import SitesError, merge_into, read_for_writing, render
 
     for url in urls:
         parts = urlsplit(url)
@@ -240,35 +240,51 @@ def sites_discover(
             raise fail(str(error), 2) from None
     crawl_config = discover_settings(_overrides(settings))
 
-    def report(line: str) -> None:
-        if verbose:
-            stderr.print(line, markup=False)
-
     stderr.print(f"discovering the proposal columns of {len(urls)} site{'s' if len(urls) != 1 else ''} "
                  f"(at most {max_pages} pages each)…", markup=False)
-    findings = discover(list(dict.fromkeys(urls)), crawl_config, report=report, max_pages=max_pages)
-    found = []
+    with _discovery_progress(verbose) as report:
+        findings = discover(list(dict.fromkeys(urls)), crawl_config, report=report, max_pages=max_pages)
     for finding in findings:
-        columns = finding.columns
-        if columns:
-            found.append(FoundSite(finding.slug, finding.name or finding.netloc,
-                                   tuple(c.url for c in columns), finding.platform))
-            stderr.print(f"{finding.start_url}: {len(columns)} proposal column{'s' if len(columns) != 1 else ''} "
-                         f"({len(finding.looked_at)} pages looked at)", markup=False)
+        if finding.columns:
+            stderr.print(f"{finding.start_url}: {len(finding.columns)} proposal column"
+                         f"{'s' if len(finding.columns) != 1 else ''} ({len(finding.looked_at)} pages looked at)",
+                         markup=False)
         else:
             stderr.print(f"error: {finding.start_url}: no proposal column found: {finding.reason_for_none()}",
                          markup=False, style="red")
+    found, starts = found_sites(findings)
     if output is DiscoverFormat.json:
-        rows = [{"slug": s.slug, "name": s.name, "platform": s.platform, "columns": list(s.columns),
-                 "start_url": f.start_url} for s, f in zip(found, [f for f in findings if f.columns], strict=True)]
+        rows = [{"slug": site.slug, "name": site.name, "platform": site.platform, "columns": list(site.columns),
+                 "start_url": starts[site.slug]} for site in found.values()]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
     elif found:
-        sys.stdout.write(render(found))
+        sys.stdout.write(render(found.values()))
     if write is not None and found:
         try:
-            for line in merge_into(write, found):
+            for line in merge_into(write, found.values()):
                 stderr.print(f"{write}: {line}", markup=False)
         except SitesError as error:
             raise fail(str(error), 2) from None
-    if len(found) < len(findings):
+    if any(not finding.columns for finding in findings):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _discovery_progress(verbose: bool):
+    """Where discovery's reports go: every line on stderr with -v; else, on a terminal, one status line
+    counting the pages looked at (nothing when stderr is a file: the summary says it)."""
+    if verbose:
+        yield lambda line: stderr.print(line, markup=False)
+        return
+    if not stderr.is_terminal:
+        yield lambda line: None
+        return
+    pages = 0
+    with stderr.status("discovering…") as status:
+        def report(line: str) -> None:
+            nonlocal pages
+            if line.startswith("looked at "):
+                pages += 1
+                status.update(f"{pages} pages looked at; {line.removeprefix('looked at ')}")
+
+        yield report

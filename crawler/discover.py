@@ -36,8 +36,9 @@ from selectolax.lexbor import LexborHTMLParser
 
 from .failures import describe
 from .parsers.labels import column_name, excluded_name, fold_name
+from .parsers.text import kind_from_text
 from .platforms import REGISTRY, NotAListPage, detect
-from .sites import SiteConfig, on_hosts
+from .sites import FoundSite, SiteConfig, on_hosts
 from .spiders.proposals import XHR_HEADERS
 from .state import Hosts
 
@@ -45,6 +46,8 @@ MAX_PAGES = 60           # pages looked at per site, navigation, candidates and 
 MAX_DEPTH = 3            # links followed from the start page
 # the navigation worth following: the disclosure area, and what speaks of proposals without naming a column
 NAV_WORDS = ("公开", "目录", "建议", "提案", "议案", "两会")
+# and where it lives, by the folder names sites give it (政府信息公开: xxgk, zfxxgk, zwgk, gkml …)
+NAV_PATH_RE = re.compile(r"(?:^|/)(?:[a-z]*xxgk[a-z]*|zwgk|gkml|fdzdgknr|jytabl?)(?:/|$|\.)", re.I)
 # links that are never navigation: files, scripts, mail
 _NOT_PAGES_RE = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|ofd|zip|rar|jpe?g|png|gif|mp4|css|js)$", re.I)
 _TITLE_SPLIT_RE = re.compile(r"\s*[-_|—–·]+\s*")
@@ -122,16 +125,22 @@ def slug_for(url: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(label for label in labels if label)).strip("-") or "site"
 
 
+_GENERIC_TITLES = ("首页", "主页", "网站首页", "门户首页", "欢迎访问", "欢迎您")
+_SITE_ENDINGS = ("人民政府", "政府", "局", "委员会", "委", "办公室", "办", "厅", "门户网站", "网站", "网")
+
+
 def site_name(markup: str) -> str | None:
-    """The site's own name: its SiteName meta, else the part of its <title> that names the site."""
+    """The site's own name: its SiteName meta, else the part of its <title> that names the site
+    (`政府信息公开_海岛县人民政府` and `首页 - 海岛县人民政府` -> `海岛县人民政府`)."""
     tree = LexborHTMLParser(markup)
     meta = tree.css_first('meta[name="SiteName"]')
     if meta is not None and (meta.attributes.get("content") or "").strip():
         return meta.attributes["content"].strip()
     title = tree.css_first("title")
     text = " ".join(title.text().split()) if title is not None else ""
-    parts = [part for part in _TITLE_SPLIT_RE.split(text) if part]
-    return parts[-1] if parts else None
+    parts = [part for part in _TITLE_SPLIT_RE.split(text) if part and part not in _GENERIC_TITLES]
+    named = [part for part in parts if part.endswith(_SITE_ENDINGS)]
+    return (named or parts or [None])[-1]
 
 
 def page_links(markup: str, url: str) -> list[tuple[str, str, str | None]]:
@@ -153,7 +162,9 @@ def page_links(markup: str, url: str) -> list[tuple[str, str, str | None]]:
         absolute = target(link)
         if absolute is None:
             continue
-        text = " ".join((link.text() or "").split()) or (link.attributes.get("title") or "").strip()
+        image = link.css_first("img[alt]")
+        text = (" ".join((link.text() or "").split()) or (link.attributes.get("title") or "").strip()
+                or (image is not None and (image.attributes.get("alt") or "").strip()) or "")
         above, node = None, link.parent
         while node is not None and above is None:
             if node.tag == "li":
@@ -178,6 +189,14 @@ def column_key(url: str) -> str:
     return parts._replace(netloc=parts.netloc.lower(), path=path).geturl()
 
 
+def may_hold(parent: str, child: str) -> bool:
+    """Can a column named `parent` hold one named `child`? A column of both (建议提案办理) holds either
+    kind; a column of one kind holds only that kind (人大代表建议 -> 2023年人大代表建议), never its peer
+    (人大代表建议办理 beside 政协委员提案办理 on a column's sidebar)."""
+    kind = kind_from_text(parent)
+    return kind is None or kind == kind_from_text(child)
+
+
 def article_family(url: str) -> str | None:
     """The family that knows `url` for one article's page, or None."""
     return next((name for name, platform in REGISTRY.items() if platform.is_article(url)), None)
@@ -188,7 +207,7 @@ def nav_score(text: str, url: str) -> int:
     folded = fold_name(text)
     if excluded_name(text) or _NOT_PAGES_RE.search(urlsplit(url).path) or article_family(url):
         return 0
-    return sum(1 for word in NAV_WORDS if word in folded)
+    return sum(1 for word in NAV_WORDS if word in folded) + bool(NAV_PATH_RE.search(urlsplit(url).path))
 
 
 # --- the spider --------------------------------------------------------------------------------------------
@@ -268,10 +287,11 @@ class DiscoverySpider(scrapy.Spider):
             if key_of in finding.candidates or (parent is not None and (key_of in before
                                                                         or key_of == column_key(parent.url))):
                 continue
+            texts = {column_key(u): t for u, t, _ in named}
             if above is not None and column_key(above) in names and column_key(above) != key_of:
-                under = column_key(above)
+                under = column_key(above) if may_hold(texts[column_key(above)], text) else None
             else:
-                under = column_key(parent.url) if parent is not None else None
+                under = column_key(parent.url) if parent is not None and may_hold(parent.text, text) else None
             candidate = Candidate(url, text, page, parent=under)
             finding.candidates[key_of] = candidate
             why_not = self._unfetched_verdict(finding, candidate)
@@ -306,6 +326,7 @@ class DiscoverySpider(scrapy.Spider):
             self._verdict(candidate, DROPPED, problem)
             return
         finding.looked_at.append(response.url)
+        self.report(f"looked at {response.url} (candidate {candidate.text})")
         markup = response.text
         # a parent column: the candidates its page adds to the navigation that led to it
         yield from self._candidates(key, candidate.url, page_links(markup, response.url), parent=candidate)
@@ -450,3 +471,28 @@ def discover(urls: list[str], settings, report: Callable[[str], None] = lambda l
         if finding.error is None and not finding.looked_at:
             finding.error = f"the start page {finding.start_url} was not read"
     return findings
+
+
+def found_sites(findings: list[Finding]) -> tuple[dict[str, FoundSite], dict[str, str]]:
+    """The sites-file tables of the findings that found columns, by slug (two start pages of one host
+    are one table; two hosts with one slug get a suffix), and the first start URL of each."""
+    found: dict[str, FoundSite] = {}
+    hosts: dict[str, str] = {}   # slug: the host it names
+    starts: dict[str, str] = {}  # slug: the first start URL that gave it
+    for finding in findings:
+        columns = tuple(c.url for c in finding.columns)
+        if not columns:
+            continue
+        slug, suffix = finding.slug, 1
+        while slug in hosts and hosts[slug] != finding.netloc:
+            suffix += 1
+            slug = f"{finding.slug}-{suffix}"
+        hosts[slug] = finding.netloc
+        starts.setdefault(slug, finding.start_url)
+        before = found.get(slug)
+        if before is None:
+            found[slug] = FoundSite(slug, finding.name or finding.netloc, columns, finding.platform)
+        else:
+            platform = before.platform if before.platform == finding.platform else None
+            found[slug] = FoundSite(slug, before.name, tuple(dict.fromkeys([*before.columns, *columns])), platform)
+    return found, starts

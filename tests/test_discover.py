@@ -270,3 +270,30 @@ def test_a_bad_sites_file_is_refused_before_the_walk(tmp_path):
         asked = nav.replica.requests()
     assert result.returncode == 2 and "is not valid TOML" in result.stderr
     assert asked == [] and bad.read_text(encoding="utf-8") == "[sites.x\n"
+
+
+def test_a_column_of_one_kind_holds_no_peer():
+    from crawler.discover import may_hold
+
+    assert may_hold("建议提案办理", "政协委员提案") and may_hold("建议提案办理", "人大代表建议")
+    assert may_hold("人大代表建议", "2019年人大代表建议")
+    assert not may_hold("人大代表建议办理", "政协委员提案办理")
+
+
+def test_start_pages_of_one_site_make_one_table():
+    from crawler.discover import KEPT, Candidate, Finding, found_sites
+
+    def finding(start: str, *columns: str, platform: str = "trs-static") -> Finding:
+        made = Finding(start, name="溪山县人民政府")
+        for url in columns:
+            made.candidates[url] = Candidate(url, "人大代表建议", start, status=KEPT, platform=platform)
+        return made
+
+    found, starts = found_sites([finding("http://www.a.example/", "http://www.a.example/x/"),
+                                 finding("http://www.a.example/xxgk/", "http://www.a.example/x/",
+                                         "http://www.a.example/y/", platform="hanweb-jpage"),
+                                 finding("http://a.example/", "http://a.example/z/"),
+                                 finding("http://www.b.example/")])
+    assert found == {"a": FoundSite("a", "溪山县人民政府", ("http://www.a.example/x/", "http://www.a.example/y/")),
+                     "a-2": FoundSite("a-2", "溪山县人民政府", ("http://a.example/z/",), "trs-static")}
+    assert starts == {"a": "http://www.a.example/", "a-2": "http://a.example/"}
