@@ -43,9 +43,14 @@ from .spiders.proposals import XHR_HEADERS
 from .state import Hosts
 
 MAX_PAGES = 60           # pages looked at per site, navigation, candidates and their lists together
-MAX_DEPTH = 3            # links followed from the start page
-# the navigation worth following: the disclosure area, and what speaks of proposals without naming a column
-NAV_WORDS = ("公开", "目录", "建议", "提案", "议案", "两会")
+MAX_DEPTH = 4            # links followed from the start page
+# the navigation worth following, and how much: the disclosure area, and what speaks of proposals
+# without naming a column; the pages every disclosure area has that never hold columns are not
+NAV_WORDS = {"建议": 3, "提案": 3, "议案": 3, "两会": 2, "主动公开": 2, "信息公开": 1, "政务公开": 1, "公开": 1,
+             "目录": 1, "法定": 1, "其他": 1, "重点领域": 1}
+NOT_NAV_WORDS = ("依申请", "公开指南", "公开制度", "公开年报", "年度报告", "申请表", "意见箱")
+# a sub-column of a parent proposal column named only by its year: 2023年, 2022年度
+_YEAR_RE = re.compile(r"^(?:19|20)[0-9]{2}年?度?$")
 # and where it lives, by the folder names sites give it (政府信息公开: xxgk, zfxxgk, zwgk, gkml …)
 NAV_PATH_RE = re.compile(r"(?:^|/)(?:[a-z]*xxgk[a-z]*|zwgk|gkml|fdzdgknr|jytabl?)(?:/|$|\.)", re.I)
 # links that are never navigation: files, scripts, mail
@@ -205,9 +210,11 @@ def article_family(url: str) -> str | None:
 def nav_score(text: str, url: str) -> int:
     """How much a link looks like the way to proposal columns (0: not worth following)."""
     folded = fold_name(text)
-    if excluded_name(text) or _NOT_PAGES_RE.search(urlsplit(url).path) or article_family(url):
+    if (excluded_name(text) or any(word in folded for word in NOT_NAV_WORDS)
+            or _NOT_PAGES_RE.search(urlsplit(url).path) or article_family(url)):
         return 0
-    return sum(1 for word in NAV_WORDS if word in folded) + bool(NAV_PATH_RE.search(urlsplit(url).path))
+    return sum(weight for word, weight in NAV_WORDS.items() if word in folded) + bool(
+        NAV_PATH_RE.search(urlsplit(url).path))
 
 
 # --- the spider --------------------------------------------------------------------------------------------
@@ -278,11 +285,14 @@ class DiscoverySpider(scrapy.Spider):
         another such link in a tree (`li` in `li`) is its sub-column; so is one the page of a candidate
         (`parent`) adds to the navigation that led to it."""
         finding = self.findings[key]
-        named = [(url, text, above) for url, text, above in links if column_name(text)]
+        named = [(url, text, above) for url, text, above in links
+                 if column_name(text) or (parent is not None and _YEAR_RE.match(fold_name(text)))]
         names = {column_key(url) for url, _, _ in named}
         finding.links[column_key(page)] = names
         before = finding.links.get(column_key(parent.found_on), set()) if parent is not None else set()
         for url, text, above in named:
+            if not column_name(text):  # a year under a parent: the parent's name says what it is
+                text = f"{parent.text} {text}"
             key_of = column_key(url)
             if key_of in finding.candidates or (parent is not None and (key_of in before
                                                                         or key_of == column_key(parent.url))):
@@ -437,7 +447,7 @@ def settle(finding: Finding, report: Callable[[str], None] = lambda line: None) 
     for candidate in finding.candidates.values():
         children = [c for c in finding.candidates.values()
                     if c.parent == column_key(candidate.url) and c.status == KEPT]
-        if candidate.status == KEPT and children:
+        if children:
             candidate.status = DROPPED
             candidate.reason = "a parent column: its sub-columns are kept (" + ", ".join(c.url for c in children) + ")"
             report(f"  dropped {candidate.url} ({candidate.text}): {candidate.reason}")

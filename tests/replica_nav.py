@@ -133,21 +133,28 @@ def jpaas_site() -> Iterator[NavSite]:
 
 @contextmanager
 def jpage_site() -> Iterator[NavSite]:
-    """Gucheng as a never-seen jpage site: one mixed 建议提案办理 column among dozens, an empty
-    人大代表建议（2018年） column beside it."""
+    """Gucheng as a never-seen jpage site: among dozens of columns a parent 建议提案办理 page (no list
+    of its own) whose sub-columns are named by year, 2020年 (the mixed column) and 2019年 (empty),
+    and an empty 人大代表建议（2018年） column beside it."""
     variant = Variant(per_page=2, group_size=2, record_markup="li", total_in_call=False)
     with Replica(FIXTURES / "gucheng", variant=variant) as replica:
         (mixed,) = replica.columns
         empty = Column("40519", "人大代表建议（2018年）", None, None, 2, [], unit_id="78239")
+        older = Column("40518", "2019年", None, None, 2, [], unit_id="78238")
         ordinary = [Column(str(40600 + i), name, None, None, 2, mixed.records[:1], unit_id=str(78300 + i))
                     for i, name in enumerate(ORDINARY)]
-        replica.columns[:] = [mixed, empty, *ordinary]
+        replica.columns[:] = [mixed, empty, older, *ordinary]
         site = replica.site["name"]
         disclosure = "/col/col40000/index.html"
         tree = [(f"/col/col{c.column_id}/index.html", c.name) for c in ordinary[:12]]
-        tree += [(f"/col/col{mixed.column_id}/index.html", mixed.name), (f"/col/col{empty.column_id}/index.html",
-                                                                        empty.name)]
+        tree += [("/col/col40500/index.html", "建议提案办理"), (f"/col/col{empty.column_id}/index.html", empty.name)]
         tree += [(f"/col/col{c.column_id}/index.html", c.name) for c in ordinary[12:]]
+        years = _links([(f"/col/col{mixed.column_id}/index.html", "2020年"),
+                        (f"/col/col{older.column_id}/index.html", "2019年")], "sub-columns")
+        top = _links([("/", "首页"), (disclosure, "信息公开")])
+        parent = _page(f"建议提案办理_{site}", f'<div class="top">{top}</div><table><tr><td class="left">'
+                       f'<div class="title">建议提案办理</div>{years}</td><td>请选择年度</td></tr></table>')
+        replica.pages["/col/col40500/index.html"] = parent
         tree += _disclosure_decoys()
         tree.append(("/art/2020/12/1/art_40000_500001.html", "政协委员提案办理情况通报"))
         index = _page(f"信息公开目录_{site}", '<table class="xxgk"><tr><td class="tree">' + _links(tree, "column-tree")

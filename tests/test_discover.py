@@ -164,8 +164,7 @@ def test_discover_prints_exactly_the_proposal_columns(tmp_path, platform):
     assert "(建议提案办理专题): not a column page of a known platform" in err
     assert "(我县召开人大代表建议和政协委员提案交办会): a single article" in err
     assert "but its list is empty" in err
-    if platform != "hanweb-jpage":
-        assert "(建议提案办理): a parent column: its sub-columns are kept" in err
+    assert "(建议提案办理): a parent column: its sub-columns are kept" in err
     # never asked: what robots.txt forbids, what a verdict could give without fetching
     assert not [p for p in requested if p.startswith(("/private/", "/col/col910", "/art/2023/3/2/"))], requested
     assert "/robots.txt" in requested
