@@ -58,6 +58,7 @@ _NOT_PAGES_RE = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|ofd|zip|rar|jpe?g|png|gif|
 _TITLE_SPLIT_RE = re.compile(r"\s*[-_|—–·]+\s*")
 KEPT, DROPPED, PENDING = "kept", "dropped", "pending"
 CANDIDATE_PRIORITY, NAV_PRIORITY = 20, 0
+FRAME_SCORE = 3          # a page's frame is part of it: followed before its links
 
 
 @dataclass
@@ -168,8 +169,11 @@ def page_links(markup: str, url: str) -> list[tuple[str, str, str | None]]:
         if absolute is None:
             continue
         image = link.css_first("img[alt]")
-        text = (" ".join((link.text() or "").split()) or (link.attributes.get("title") or "").strip()
+        title = (link.attributes.get("title") or "").strip()
+        text = (" ".join((link.text() or "").split()) or title
                 or (image is not None and (image.attributes.get("alt") or "").strip()) or "")
+        if title and column_name(title) and not column_name(text):  # 人大代表建...: the title says it whole
+            text = title
         above, node = None, link.parent
         while node is not None and above is None:
             if node.tag == "li":
@@ -181,6 +185,14 @@ def page_links(markup: str, url: str) -> list[tuple[str, str, str | None]]:
             seen.add((absolute, text))
             found.append((absolute, text, above))
     return found
+
+
+def frame_sources(markup: str, url: str) -> list[str]:
+    """The pages a page shows in its frames (some disclosure indexes hold their column tree in one)."""
+    tree = LexborHTMLParser(markup)
+    sources = (urldefrag(urljoin(url, (frame.attributes.get("src") or "").strip()))[0]
+               for frame in tree.css("iframe[src], frame[src]") if (frame.attributes.get("src") or "").strip())
+    return [source for source in dict.fromkeys(sources) if urlsplit(source).scheme in ("http", "https")]
 
 
 _INDEX_FILE_RE = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
@@ -269,10 +281,13 @@ class DiscoverySpider(scrapy.Spider):
         yield from self._candidates(key, response.url, links, parent=None)
         if depth >= MAX_DEPTH:
             return
-        ranked = sorted(((nav_score(text, url), index, url, text) for index, (url, text, _) in enumerate(links)
-                         if column_key(url) not in finding.scheduled and not column_name(text)
-                         and on_hosts(url, (finding.netloc,))), key=lambda item: (-item[0], item[1]))
-        for score, _, url, _text in ranked:
+        scored = [(FRAME_SCORE, -1, url) for url in frame_sources(markup, response.url)]
+        scored += [(nav_score(text, url), index, url) for index, (url, text, _) in enumerate(links)
+                   if not column_name(text)]
+        ranked = sorted(((score, index, url) for score, index, url in scored
+                         if column_key(url) not in finding.scheduled and on_hosts(url, (finding.netloc,))),
+                        key=lambda item: (-item[0], item[1]))
+        for score, _, url in ranked:
             if score <= 0:
                 break
             request = self._request(key, url, self.parse_nav, priority=NAV_PRIORITY + score - depth, depth=depth + 1)

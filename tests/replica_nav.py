@@ -133,7 +133,8 @@ def jpaas_site() -> Iterator[NavSite]:
 
 @contextmanager
 def jpage_site() -> Iterator[NavSite]:
-    """Gucheng as a never-seen jpage site: among dozens of columns a parent 建议提案办理 page (no list
+    """Gucheng as a never-seen jpage site: its 信息公开 index holds the column tree in a frame; among
+    dozens of columns a parent 建议提案办理 page (no list
     of its own) whose sub-columns are named by year, 2020年 (the mixed column) and 2019年 (empty),
     and an empty 人大代表建议（2018年） column beside it."""
     variant = Variant(per_page=2, group_size=2, record_markup="li", total_in_call=False)
@@ -157,8 +158,10 @@ def jpage_site() -> Iterator[NavSite]:
         replica.pages["/col/col40500/index.html"] = parent
         tree += _disclosure_decoys()
         tree.append(("/art/2020/12/1/art_40000_500001.html", "政协委员提案办理情况通报"))
-        index = _page(f"信息公开目录_{site}", '<table class="xxgk"><tr><td class="tree">' + _links(tree, "column-tree")
-                      + "</td></tr></table>")
+        # the index holds its column tree in a frame
+        index = _page(f"信息公开目录_{site}", '<table class="xxgk"><tr><td class="tree">'
+                      '<iframe src="/col/col40000/tree.html" width="100%"></iframe></td></tr></table>')
+        replica.pages["/col/col40000/tree.html"] = _page("column tree", _links(tree, "column-tree"))
         home = _home(site, replica.origin, disclosure, [("/art/2020/11/2/art_40000_500002.html", "人大代表建议选登")])
         first = replica.page(mixed.records[0]["path"])
         replica.pages.update({"/": home, "/index.html": home, disclosure: index, "/zt/tabl/index.html":
@@ -206,7 +209,8 @@ def trs_site() -> Iterator[NavSite]:
                            f'<span>{r["date"]}</span></li>' for r in column.records[:3])
 
         parent = _page(f"建议提案办理_{site}", '<div class="sub-columns">'
-                       f'<div class="block"><h3><a href="./zxwyta/">政协委员提案</a></h3><ul>{newest(proposals)}</ul>'
+                       f'<div class="block"><h3><a href="./zxwyta/" title="政协委员提案">政协委员提...</a></h3>'
+                       f'<ul>{newest(proposals)}</ul>'
                        '<a href="./zxwyta/">更多</a></div>'
                        f'<div class="block"><h3><a href="./rddbjy/index.shtml">人大代表建议</a></h3>'
                        f'<ul>{newest(suggestions)}</ul></div>'
