@@ -4,7 +4,8 @@
 start URL, the columns that publish 人大代表建议 / 政协委员提案 handling records:
 
 - navigation: the start page, then the links of the same host whose text speaks of disclosure or
-  of proposals (公开, 目录, 建议, 提案 …), best first, never an article, a bounded number of pages;
+  of proposals (公开, 目录, 建议, 提案 …) or whose folder is a disclosure folder (xxgk, zwgk …), and
+  frames, best first, never an article, at most MAX_DEPTH links deep and a bounded number of pages;
 - candidates: links whose text holds a proposal-column name (crawler/parsers/labels.py, the one
   table: 人大代表建议办理, 政协委员提案办理, 建议提案办理 …, widths and whitespace folded). A candidate
   on another host, one that names a 信箱 / 信访 / 征集 column, or a URL a family knows for one
@@ -13,8 +14,9 @@ start URL, the columns that publish 人大代表建议 / 政协委员提案 hand
   and reads (`detect`, `read_column`), not an article (`ArticleTitle`), and its list (the first
   page the column carries, else list page 1 asked as the family builds it) must hold an entry;
 - sub-columns: the candidate links a candidate's page adds to the navigation that led to it (a
-  parent 建议提案办理 column and its 人大代表建议 / 政协委员提案 lists). A parent whose sub-columns
-  are kept is dropped: its sub-columns are the lists.
+  parent 建议提案办理 column and its 人大代表建议 / 政协委员提案 lists, or its lists named by year), and
+  the links under one in a tree (`li` in `li`). A parent whose sub-columns are kept is dropped: its
+  sub-columns are the lists. A column of one kind is never the parent of its peer.
 
 It fetches through Scrapy with the crawler's own settings and middlewares (crawler/settings.py):
 the same User-Agent, robots.txt obeyed (an unreachable one gives the host up), DOWNLOAD_DELAY and

@@ -87,6 +87,18 @@ def test_links_know_the_tree_node_they_sit_under():
                                                  ("http://h/x/b", "政协委员提案", "http://h/p")]
 
 
+def test_frames_and_titles():
+    from crawler.discover import frame_sources, nav_score
+
+    assert page_links('<a href="/a" title="人大代表建议办理">人大代表建...</a>', "http://h/") == [
+        ("http://h/a", "人大代表建议办理", None)]
+    assert frame_sources('<iframe src="tree.html#t"></iframe><frame src="javascript:;">', "http://h/x/") == [
+        "http://h/x/tree.html"]
+    assert nav_score("法定主动公开内容", "http://h/a/") > nav_score("政府信息公开", "http://h/a/") > 0
+    assert nav_score("依申请公开", "http://h/a/") == nav_score("新闻中心", "http://h/a/") == 0
+    assert nav_score("", "http://h/xxgk/") == 1
+
+
 def test_discovery_walks_with_the_crawlers_politeness():
     settings = discover_settings()
     assert settings.getbool("ROBOTSTXT_OBEY") and settings.getfloat("DOWNLOAD_DELAY") == 1.0
