@@ -221,14 +221,16 @@ def article_family(url: str) -> str | None:
     return next((name for name, platform in REGISTRY.items() if platform.is_article(url)), None)
 
 
-def nav_score(text: str, url: str) -> int:
-    """How much a link looks like the way to proposal columns (0: not worth following)."""
+def nav_score(text: str, url: str, here: str = "") -> int:
+    """How much a link looks like the way to proposal columns (0: not worth following). A disclosure
+    folder in its path counts only on the way in (`here`, the page it is on, is outside one): inside
+    the disclosure area every link has it."""
     folded = fold_name(text)
     if (excluded_name(text) or any(word in folded for word in NOT_NAV_WORDS)
             or _NOT_PAGES_RE.search(urlsplit(url).path) or article_family(url)):
         return 0
-    return sum(weight for word, weight in NAV_WORDS.items() if word in folded) + bool(
-        NAV_PATH_RE.search(urlsplit(url).path))
+    way_in = bool(NAV_PATH_RE.search(urlsplit(url).path)) and not NAV_PATH_RE.search(urlsplit(here).path)
+    return sum(weight for word, weight in NAV_WORDS.items() if word in folded) + way_in
 
 
 # --- the spider --------------------------------------------------------------------------------------------
@@ -284,7 +286,7 @@ class DiscoverySpider(scrapy.Spider):
         if depth >= MAX_DEPTH:
             return
         scored = [(FRAME_SCORE, -1, url) for url in frame_sources(markup, response.url)]
-        scored += [(nav_score(text, url), index, url) for index, (url, text, _) in enumerate(links)
+        scored += [(nav_score(text, url, response.url), index, url) for index, (url, text, _) in enumerate(links)
                    if not column_name(text)]
         ranked = sorted(((score, index, url) for score, index, url in scored
                          if column_key(url) not in finding.scheduled and on_hosts(url, (finding.netloc,))),

@@ -96,7 +96,8 @@ def test_frames_and_titles():
         "http://h/x/tree.html"]
     assert nav_score("法定主动公开内容", "http://h/a/") > nav_score("政府信息公开", "http://h/a/") > 0
     assert nav_score("依申请公开", "http://h/a/") == nav_score("新闻中心", "http://h/a/") == 0
-    assert nav_score("", "http://h/xxgk/") == 1
+    assert nav_score("", "http://h/xxgk/", "http://h/") == 1
+    assert nav_score("", "http://h/xxgk/zcwj/", "http://h/xxgk/") == 0  # inside, every link has it
 
 
 def test_discovery_walks_with_the_crawlers_politeness():
