@@ -1,4 +1,4 @@
-"""The main job: `proposals crawl`, and the site registry: `proposals sites list`."""
+"""The main job: `proposals crawl`, and the site registry: `proposals sites list`, `proposals sites discover`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -194,3 +196,95 @@ def sites_list(
                 sys.stdout.write(f"{site.slug}\t{site.name}\t{site.platform or 'detected'}\t{column}\n")
 
 
+class DiscoverFormat(StrEnum):
+    toml = "toml"
+    json = "json"
+
+
+@sites_app.command("discover")
+def sites_discover(
+    urls: list[str] = typer.Argument(..., metavar="URL...", help="A site's home page or its 政府信息公开 index."),
+    write: Path | None = typer.Option(None, "--write", metavar="FILE",
+                                      help="Merge what is found into this sites file (made if missing), "
+                                           "keeping everything it holds."),
+    output: DiscoverFormat = typer.Option(DiscoverFormat.toml, "--format", "-f", help="toml or json."),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Say on stderr what was looked at and why each candidate was kept or dropped."),
+    max_pages: int = typer.Option(60, "--max-pages", min=1, help="Pages looked at per site, at most."),
+    settings: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE",
+                                       help="Override a crawler setting (DOWNLOAD_DELAY=0 …)."),
+) -> None:
+    """Find a site's proposal columns from its home page, ready for `proposals crawl --sites FILE`.
+
+    Follows the site's own navigation (same host, robots.txt obeyed, the crawler's polite delay, at
+    most --max-pages pages), keeps the links named like proposal columns (人大代表建议办理,
+    政协委员提案办理, 建议提案办理 …) whose page is a column of a known platform with at least one
+    entry in its list, and prints a [sites.<slug>] block for each site. Exit 0 when every site gave
+    columns, 1 when one gave none (the reason on stderr), 2 on bad usage.
+
+    Example: proposals sites discover https://www.example.gov.cn/ --write my-sites.toml
+    """
+    from crawler.discover import discover, discover_settings, found_sites
+    from crawler.sites import SitesError, merge_into, read_for_writing, render
+
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise fail(f"discover needs an absolute http(s) URL, not {url}", 2)
+    if write is not None:
+        if write.exists() and not write.is_file():
+            raise fail(f"--write needs a file, not {write}", 2)
+        try:
+            read_for_writing(write)  # a file that cannot take the result is bad usage, found out before the walk
+        except SitesError as error:
+            raise fail(str(error), 2) from None
+    crawl_config = discover_settings(_overrides(settings))
+
+    stderr.print(f"discovering the proposal columns of {len(urls)} site{'s' if len(urls) != 1 else ''} "
+                 f"(at most {max_pages} pages each)…", markup=False)
+    with _discovery_progress(verbose) as report:
+        findings = discover(list(dict.fromkeys(urls)), crawl_config, report=report, max_pages=max_pages)
+    for finding in findings:
+        if finding.columns:
+            stderr.print(f"{finding.start_url}: {len(finding.columns)} proposal column"
+                         f"{'s' if len(finding.columns) != 1 else ''} ({len(finding.looked_at)} pages looked at)",
+                         markup=False)
+        else:
+            stderr.print(f"error: {finding.start_url}: no proposal column found: {finding.reason_for_none()}",
+                         markup=False, style="red")
+    found, starts = found_sites(findings)
+    if output is DiscoverFormat.json:
+        rows = [{"slug": site.slug, "name": site.name, "platform": site.platform, "columns": list(site.columns),
+                 "start_url": starts[site.slug]} for site in found.values()]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    elif found:
+        sys.stdout.write(render(found.values()))
+    if write is not None and found:
+        try:
+            for line in merge_into(write, found.values()):
+                stderr.print(f"{write}: {line}", markup=False)
+        except SitesError as error:
+            raise fail(str(error), 2) from None
+    if any(not finding.columns for finding in findings):
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _discovery_progress(verbose: bool):
+    """Where discovery's reports go: every line on stderr with -v; else, on a terminal, one status line
+    counting the pages looked at (nothing when stderr is a file: the summary says it)."""
+    if verbose:
+        yield lambda line: stderr.print(line, markup=False)
+        return
+    if not stderr.is_terminal:
+        yield lambda line: None
+        return
+    pages = 0
+    with stderr.status("discovering…") as status:
+        def report(line: str) -> None:
+            nonlocal pages
+            if line.startswith("looked at "):
+                pages += 1
+                status.update(f"{pages} pages looked at; {line.removeprefix('looked at ')}")
+
+        yield report

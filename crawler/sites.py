@@ -169,3 +169,105 @@ def adhoc_site(column_url: str, platform: str | None = None) -> SiteConfig:
     parts = urlsplit(column_url)
     return SiteConfig(slug=parts.netloc.lower() or "local", name=parts.hostname or "local", columns=(column_url,),
                       base_url=f"{parts.scheme}://{parts.netloc}", platform=platform, adhoc=True)
+
+
+# --- writing sites files (`proposals sites discover`) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoundSite:
+    """A site as discovery found it: what one `[sites.<slug>]` table says."""
+
+    slug: str
+    name: str
+    columns: tuple[str, ...]
+    platform: str | None = None
+
+
+def _table(site: FoundSite):
+    import tomlkit
+
+    table = tomlkit.table()
+    table.add("name", site.name)
+    columns = tomlkit.array()
+    columns.extend(site.columns)
+    table.add("columns", columns.multiline(True))
+    if site.platform:
+        table.add("platform", site.platform)
+    return table
+
+
+def render(found: Iterable[FoundSite]) -> str:
+    """The `[sites.<slug>]` tables of `found`, as a sites file holds them."""
+    import tomlkit
+
+    document = tomlkit.document()
+    sites = tomlkit.table(is_super_table=True)
+    for site in found:
+        sites.add(site.slug, _table(site))
+    document.add("sites", sites)
+    return tomlkit.dumps(document)
+
+
+def read_for_writing(path: Path):
+    """The sites file at `path` as a tomlkit document that keeps its comments and layout (an empty
+    one if there is no file). Raises SitesError for a file that is not a readable sites file."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        document = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError) as error:
+        raise SitesError(f"cannot read the sites file {path}: {error}") from None
+    except TOMLKitError as error:
+        raise SitesError(f"{path} is not valid TOML: {error}") from None
+    if "sites" not in document and document.unwrap():
+        raise SitesError(f"{path} is not a sites file: it has no [sites.<slug>] tables")
+    if "sites" in document and not isinstance(document["sites"], dict):
+        raise SitesError(f"{path}: `sites` is not a table")
+    if "sites" in document:
+        _parse(document.unwrap(), str(path))
+    return document
+
+
+def merge_into(path: Path, found: Iterable[FoundSite]) -> list[str]:
+    """Merge `found` into the sites file at `path` (made if missing), keeping everything it holds:
+    a site already there on the same host gains the columns it lacks (its name and settings stay);
+    a slug taken by another host's site gets a suffix. Returns what was done, one line per site.
+    Raises SitesError for a file that is not a readable sites file; writes atomically."""
+    import tomlkit
+
+    document = read_for_writing(path)
+    if "sites" not in document:
+        document.add("sites", tomlkit.table(is_super_table=True))
+    sites = document["sites"]
+    done = []
+    for site in found:
+        hosts = {urlsplit(url).netloc.lower() for url in site.columns}
+        slug, existing = site.slug, sites.get(site.slug)
+        suffix = 1
+        while existing is not None and not (hosts & {urlsplit(str(url)).netloc.lower()
+                                                     for url in existing.get("columns", [])}):
+            suffix += 1
+            slug, existing = f"{site.slug}-{suffix}", sites.get(f"{site.slug}-{suffix}")
+        if existing is None:
+            sites.add(slug, _table(site))
+            done.append(f"added [sites.{slug}] with {len(site.columns)} column{'s' if len(site.columns) != 1 else ''}")
+            continue
+        columns = existing.get("columns")
+        new = [url for url in site.columns if url not in list(columns)]
+        if new:
+            columns.extend(new)
+            columns.multiline(True)
+        done.append(f"[sites.{slug}] was there: {len(new)} new column{'s' if len(new) != 1 else ''} added")
+    output = tomlkit.dumps(document)
+    _parse(tomllib.loads(output), str(path))  # what is written is a sites file `crawl --sites` reads
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(output, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise SitesError(f"cannot write the sites file {path}: {error.strerror or error}") from None
+    return done

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 from conftest import FIXTURES, expected_record
-from replica import Replica, sites_toml
 from sqlalchemy import select
 
 from archive.db import make_engine, session_factory, upgrade
 from archive.models import Proposal
 from archive.records import load_records
+from replica import Replica, sites_toml
 
 HERE = Path(__file__).resolve().parent
 # Loopback speed only: no download delay or AutoThrottle (politeness toward a real host is tested with

@@ -9,6 +9,7 @@ import socket
 import pytest
 from conftest import FIXTURES
 from crawlkit import Crawl, Replica, archived_except
+
 from replica import Fault
 
 PAGE = "art/2023/9/8/art_1229395011_4090552.html"

@@ -14,11 +14,11 @@ import zlib
 import pytest
 from conftest import FIXTURES
 from crawlkit import Crawl, Replica, archived_except, expected_at
-from replica import Fault, Variant
 from sqlalchemy import select
 
 from archive.db import session_factory
 from archive.models import Capture, CrawlRun
+from replica import Fault, Variant
 
 PAGE = "art/2023/9/8/art_1229395011_4090552.html"
 OTHER = "art/2023/9/22/art_1229395011_4096107.html"

@@ -9,11 +9,11 @@ import time
 
 from conftest import FIXTURES
 from crawlkit import Crawl, Replica, expected_at
-from replica import Fault, copies
 from sqlalchemy import select
 
 from archive.db import session_factory
 from archive.models import CrawlColumn, CrawlRun
+from replica import Fault, copies
 
 RECORDS = 150
 

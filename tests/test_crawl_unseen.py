@@ -14,6 +14,7 @@ import sys
 import pytest
 from conftest import FIXTURES
 from crawlkit import Crawl, Replica, detail_requests, expected_at, fixture_paths
+
 from replica import Variant
 
 NIGHT = dt.timedelta(days=1)

@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 from conftest import FIXTURES
+
 from replica import Replica
 
 HAIDAO = FIXTURES / "haidao" / "examples"

@@ -7,6 +7,7 @@ widths folded). A label that maps to nothing here lands in `extra_fields`.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .text import normalize_label
 
@@ -85,3 +86,40 @@ def field_for_label(label: str) -> str | None:
     if field is None and label and label[0] in NUMBERED_FIRST and _NUMBERED_HEAD_RE.match(label):
         field = field_for_label(_NUMBERED_HEAD_RE.sub("", label, count=1))
     return field
+
+
+# --- the names of proposal columns (what `proposals sites discover` looks for in a site's navigation) ---
+
+# A link whose text, folded (`fold_name`: widths folded, all whitespace and separators dropped), holds
+# one of these names a column of 人大代表建议 / 政协委员提案 handling records.
+COLUMN_NAMES: tuple[str, ...] = (
+    "人大代表建议", "政协委员提案", "建议提案", "提案建议", "代表建议", "委员提案", "人大建议", "政协提案",
+    "建议和提案", "建议及提案", "建议与提案", "提案和建议", "提案及建议", "议案建议", "建议提案复文", "提案复文",
+    "建议复文", "提案答复", "建议答复", "提案办理",
+)
+# ... unless it also holds one of these: a mailbox, a petition office, a consultation is no such column.
+NOT_COLUMN_NAMES: tuple[str, ...] = (
+    "信箱", "信访", "留言", "征集", "咨询", "投诉", "调查", "民意", "意见箱", "在线访谈", "解读",
+)
+_NAME_SEPARATORS = str.maketrans("", "", "·•・、，,。.:：;；|/\\-_—–()（）[]【】<>《》“”\"'‘’")
+
+
+def fold_name(text: str | None) -> str:
+    """`人大代表　建议办理（2023）` -> `人大代表建议办理2023`: NFKC, no whitespace or separators."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split()).translate(_NAME_SEPARATORS)
+
+
+_FOLDED_NAMES = tuple(fold_name(name) for name in COLUMN_NAMES)
+_FOLDED_NOT = tuple(fold_name(name) for name in NOT_COLUMN_NAMES)
+
+
+def column_name(text: str | None) -> str | None:
+    """The proposal-column name a link text holds (as the table spells it), or None."""
+    folded = fold_name(text)
+    return next((name for name, key in zip(COLUMN_NAMES, _FOLDED_NAMES, strict=True) if key in folded), None)
+
+
+def excluded_name(text: str | None) -> str | None:
+    """The word that makes a link text no proposal column (信箱, 信访 …), or None."""
+    folded = fold_name(text)
+    return next((name for name, key in zip(NOT_COLUMN_NAMES, _FOLDED_NOT, strict=True) if key in folded), None)

@@ -74,6 +74,10 @@ class Platform:
     read_list: Callable[[bytes, str, Any], ListPage]
     # the detail pages' parser (bytes, url, encoding=…) -> ProposalRecord; raises NotAProposalPage
     parse_detail: Callable[..., ProposalRecord]
+    # discovery's hints: is this URL one article of the family (never a column)? (url)
+    is_article: Callable[[str], bool] = lambda url: False
+    # the entries of a list page that are the column's own, not a sidebar's (column, ListPage)
+    own_entries: Callable[[Any, ListPage], tuple[ListEntry, ...]] = lambda column, listing: listing.entries
 
 
 # --- helpers the families share -------------------------------------------------------------------

@@ -258,5 +258,14 @@ def _date_text(item) -> str:
     return item.text()
 
 
+# /art/2022/8/18/art_1229123456_12345678.html, /col/col1229395012/art/2023/art_<32 hex>.html
+ARTICLE_RE = re.compile(r"/art/(?:[0-9]{4}(?:[/-][0-9]{1,2}[/-][0-9]{1,2})?/)?art_[A-Za-z0-9_]+\.s?html?$")
+
+
+def is_article(url: str) -> bool:
+    """A Hanweb detail page (old and new URL forms), never a column."""
+    return bool(ARTICLE_RE.search(urlsplit(url).path))
+
+
 PLATFORM = Platform(name=NAME, detect=detect, read_column=read_column, list_request=list_request,
-                    read_list=read_list, parse_detail=parse_detail)
+                    read_list=read_list, parse_detail=parse_detail, is_article=is_article)

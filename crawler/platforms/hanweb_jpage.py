@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ..parsers import parse_detail
 from .base import ListPage, ListRequest, NotAListPage, Platform, check_depth, dedupe, entry, last_page_of, to_int
-from .hanweb_jpaas import column_id
+from .hanweb_jpaas import column_id, is_article
 
 NAME = "hanweb-jpage"
 
@@ -136,4 +136,4 @@ def read_list(body: bytes | str, url: str, column: JpageColumn | None = None) ->
 
 
 PLATFORM = Platform(name=NAME, detect=detect, read_column=read_column, list_request=list_request,
-                    read_list=read_list, parse_detail=parse_detail)
+                    read_list=read_list, parse_detail=parse_detail, is_article=is_article)

@@ -311,5 +311,11 @@ def read_list(body: bytes | str, url: str, column: TrsColumn | None = None) -> L
     return ListPage(entries, pager.total if pager else None, pages)
 
 
+def own_entries(column: TrsColumn, listing: ListPage) -> tuple[ListEntry, ...]:
+    """The entries in the column's own folder (or below it): a page whose list is empty may still
+    print a sidebar of the site's newest documents, which are other columns' entries."""
+    return tuple(item for item in listing.entries if item.url.startswith(column.folder))
+
+
 PLATFORM = Platform(name=NAME, detect=detect, read_column=read_column, list_request=list_request,
-                    read_list=read_list, parse_detail=parse_detail)
+                    read_list=read_list, parse_detail=parse_detail, is_article=_is_detail, own_entries=own_entries)
