@@ -644,7 +644,7 @@ def _list_page(query: dict[str, list[str]]) -> int | None:
     return None
 
 
-def sites_toml(replicas: dict[str, Replica], allowed_hosts: dict[str, list[str]] | None = None) -> str:
+def sites_toml(replicas: dict, allowed_hosts: dict[str, list[str]] | None = None) -> str:
     """A sites file naming each replica's columns under its slug (and the other hosts a site names)."""
     lines = []
     for slug, replica in replicas.items():

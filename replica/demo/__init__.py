@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from replica.hanweb import Replica, Variant
+from replica.hanweb import Replica, Variant, sites_toml
 from replica.static import StaticReplica
 
 DATA = Path(__file__).resolve().parent / "sites.json"
@@ -50,16 +50,6 @@ def serve(into: Path, port: int = 0) -> Iterator[dict[str, Replica | StaticRepli
                        else Replica(folder, port=at, variant=Variant()))
             replicas[slug] = stack.enter_context(replica)
         yield replicas
-
-
-def sites_toml(replicas: dict[str, Replica | StaticReplica]) -> str:
-    """A sites file naming the served demo sites (`proposals crawl --sites` reads it)."""
-    lines = []
-    for slug, replica in replicas.items():
-        columns = ", ".join(json.dumps(url) for url in replica.column_urls)
-        lines += [f"[sites.{slug}]", f"name = {json.dumps(replica.site['name'], ensure_ascii=False)}",
-                  f"columns = [{columns}]", ""]
-    return "\n".join(lines)
 
 
 # --- Hanweb (JPaaS and jpage) label/value pages ---------------------------------------------------------
