@@ -178,6 +178,30 @@ def test_a_refused_record_is_reported_and_the_rest_archived(archive_url):
     engine.dispose()
 
 
+def test_pages_with_nuls_are_every_one_archived_without_them(archive_url, tmp_path):
+    """PostgreSQL refuses U+0000 in text: stray NULs in a page (body, a cell, the title) are cleaned
+    by the parser, so every page of the import is archived, on both databases."""
+    source = FIXTURES / "haidao" / "pages"
+    pages = tmp_path / "pages"
+    shutil.copytree(source, pages)
+    hurt = sorted(pages.rglob("*.html"))
+    for n, page in enumerate(hurt):
+        body = page.read_bytes()
+        at = [body.find(b"</h1>"), body.find("答复意见".encode()), body.find(b"</body>")][n % 3]
+        assert at > 0, page
+        page.write_bytes(body[:at] + b"\x00" + body[at:])
+    result = proposals("import", str(pages), "--db", archive_url, "--url", "https://www.haidao.example/")
+    assert result.returncode == 0, result.stderr
+    assert len(hurt) == 13
+    assert result.stderr.splitlines()[-1] == "imported 13 pages: 13 new, 0 changed, 0 unchanged, 0 failed"
+    engine = make_engine(archive_url)
+    with session_factory(engine)() as session:
+        records = load_records(session, session.scalars(select(Proposal.id)).all())
+    engine.dispose()
+    assert len(records) == len(hurt)
+    assert not [r["url"] for r in records.values() if "\x00" in json.dumps(r, ensure_ascii=False)]
+
+
 # --- duplicates and sites --------------------------------------------------------------------------
 
 
