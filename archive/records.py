@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import bindparam, literal, null, select, text, union_all
 from sqlalchemy.orm import Session
 
+from crawler.parsers.records import REPLY_KEYS
+
 from .models import (
     Attachment,
     ExtraField,
@@ -32,7 +34,6 @@ SCALARS = ("kind", "raw_title", "title", "number", "year", "session", "category"
 DISCLOSURE = {"index_no": "index_no", "category": "disclosure_category", "publisher": "publisher",
               "generated_on": "generated_on", "disclosure_mode": "disclosure_mode", "published_at": "published_at",
               "source": "source"}
-REPLY_KEYS = ("text", "title", "doc_number", "addressee", "signer", "date")
 LISTS = ("lead_sponsors", "co_sponsors", "lead_units", "co_units", "attachments")
 RECORD_KEYS = ("url", "kind", "raw_title", "title", "number", "year", "session", "category", "lead_sponsors",
                "co_sponsors", "content", "lead_units", "co_units", "reply", "adoption_label", "adoption_class",
