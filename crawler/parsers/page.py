@@ -1195,10 +1195,14 @@ def _attachment_links(container: LexborNode, base: str) -> list[Attachment]:
     found = []
     for link in container.css("a[href]"):
         href = (link.attributes.get("href") or "").strip()
-        if not _is_attachment_href(href):
+        text = clean_inline(link.text(deep=True))
+        # a download gateway's link (…/download?fileId=…) is told by the file name it prints
+        if not _is_attachment_href(href) and not (
+                "?" in href and text.lower().endswith(_ATTACHMENT_EXT) and not href.startswith(("javascript:",
+                                                                                              "mailto:"))):
             continue
         absolute = urljoin(base, href)
-        name = clean_inline(link.text(deep=True)) or clean_inline(link.attributes.get("title") or "") \
+        name = text or clean_inline(link.attributes.get("title") or "") \
             or urlsplit(absolute).path.rsplit("/", 1)[-1]
         found.append(Attachment(absolute, name))
     return found

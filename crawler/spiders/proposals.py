@@ -146,8 +146,11 @@ class ProposalsSpider(scrapy.Spider):
         """Requests for the attached files of a record just fetched (those on the site's hosts)."""
         if not self.state.attachments:
             return
-        config = self.state.sites[site].config
+        config, files = self.state.sites[site].config, self.state.sites[site].files
         for attachment in record.attachments:
+            known = files.get(attachment.url)
+            if known is not None and known.status == "too-large":
+                continue  # not asked again by every crawl: `proposals attachments fetch` does, with its limit
             if config.allows(attachment.url) and self.state.claim_file(site, attachment.url):
                 yield self.file_request(site, attachment.url, attachment.name, record.url)
 
@@ -287,25 +290,26 @@ class ProposalsSpider(scrapy.Spider):
 
     def parse_file(self, response: Response) -> Iterator[Any]:
         meta, site = response.meta, response.meta["site"]
+        url = (meta.get("redirect_urls") or [response.url])[0]  # the link as the page gives it (a gateway's too)
         known = dict(page=meta["file"]["page"], name=meta["file"]["name"], fetched_at=self.state.now(),
                      status=response.status)
         if response.status == 304:
-            yield FileItem("not-modified", site, response.url, **known)
+            yield FileItem("not-modified", site, url, **known)
             return
         content_type = _header(response.headers, b"Content-Type")
         if meta.get("blocked"):
-            yield FileItem("blocked", site, response.url, reason=meta["blocked"], **known)
+            yield FileItem("blocked", site, url, reason=meta["blocked"], **known)
         elif meta.get("failed"):
-            yield FileItem("failed", site, response.url, reason=meta["failed"], **known)
+            yield FileItem("failed", site, url, reason=meta["failed"], **known)
         elif response.status >= 400:
-            yield FileItem("failed", site, response.url, reason=http_cause(response.status), **known)
+            yield FileItem("failed", site, url, reason=http_cause(response.status), **known)
             yield from self.reread_page(site, known["page"])
         elif "html" in (content_type or "").lower() and response.body.lstrip()[:1] == b"<":
-            yield FileItem("failed", site, response.url, reason="a web page came instead of the file "
-                                                                 "(an expired link?)", **known)
+            yield FileItem("failed", site, url, reason="a web page came instead of the file (an expired link?)",
+                           **known)
             yield from self.reread_page(site, known["page"])
         else:
-            yield FileItem("fetched", site, response.url, body=response.body, etag=_header(response.headers, b"ETag"),
+            yield FileItem("fetched", site, url, body=response.body, etag=_header(response.headers, b"ETag"),
                            last_modified=_header(response.headers, b"Last-Modified"), content_type=content_type,
                            **known)
 
@@ -316,7 +320,8 @@ class ProposalsSpider(scrapy.Spider):
         too_large = isinstance(error, DownloadCancelledError) or "max size" in str(error)
         reason = (f"over the size limit ({human_size(self.max_file_size)})" if too_large else describe(error))
         response = getattr(error, "response", None)
-        yield FileItem("too-large" if too_large else "failed", site, request.url, page=attached["page"],
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        yield FileItem("too-large" if too_large else "failed", site, url, page=attached["page"],
                        name=attached["name"], fetched_at=self.state.now(), status=getattr(response, "status", None),
                        reason=reason)
         if not too_large and response is not None:
@@ -325,7 +330,7 @@ class ProposalsSpider(scrapy.Spider):
     def reread_page(self, site: str, page: str | None) -> Iterator[scrapy.Request]:
         """A file link that no longer answers may have expired (gateway links are time-limited): its
         page is asked again (once a crawl), and the links it gives now are followed."""
-        if page and self.state.pages and self.state.sites[site].config.allows(page) and self.state.claim(site, page):
+        if page and self.state.sites[site].config.allows(page) and self.state.claim(site, page):
             yield self.detail_request(site, page)
 
     def parsed(self, response: Response) -> PageItem:
