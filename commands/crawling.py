@@ -62,8 +62,11 @@ def crawl_command(
     Lists are walked until they reach records archived by a complete walk; archived records are
     revalidated with conditional GETs (unfinished ones every crawl, the others a slice each
     crawl). Blocked and challenge pages are reported and kept as captures, never archived as
-    records. The summary names each failing host and why; the whole story is in the log. Exit 0
-    when all went well, 1 when a page failed or was blocked, 2 on bad usage. Ctrl-C stops
+    records. The records' attached files (reply letters as PDF, DOCX, DOC, WPS) are fetched too,
+    conditionally, and read: where a page gives no reply letter, the attached one is the reply
+    (--no-attachments: not fetched). The summary names each failing host and why; the whole
+    story is in the log. Exit 0 when all went well, 1 when a page failed or was blocked (a file
+    that could not be fetched or read is reported, and fails nothing), 2 on bad usage. Ctrl-C stops
     cleanly and keeps what was archived; a crawl killed outright is finished by the next one.
 
     Example: proposals crawl zhoushan    or    proposals crawl --url http://127.0.0.1:8123/col/col1229511203/index.html

@@ -209,3 +209,23 @@ def test_reparse_reads_the_kept_bytes_again(tmp_path, site):
 def _id_of(crawl: Crawl, number: str) -> int:
     found = _proposals("query", "--format", "json", "--db", str(crawl.db), "--limit", "0")
     return next(r["id"] for r in json.loads(found.stdout) if r["number"] == number)
+
+
+def test_a_blocked_or_failing_file_is_reported_and_fails_nothing_else(tmp_path, site):
+    from replica import Fault
+
+    blocked, failing = site.file_records[2].files[0], site.file_records[0].files[0]
+    site.inject(site.file_key(blocked), Fault("ruishu", times=None))
+    site.inject("/module/download/downfile.jsp", Fault("status", times=None, status=503))  # every downfile link
+    crawl = _crawl(tmp_path, site)
+    result = crawl.run(settings=LIMIT | {"PROPOSALS_BLOCK_BACKOFF": "0.1", "RETRY_TIMES": "1"})
+    assert result.returncode == 0, result.stderr  # the pages are all well: the files fail nothing
+    assert "1 blocked, 6 failed; 1 replies read from them" in result.stderr, result.stderr
+    assert "blocked by a Ruishu challenge (HTTP 412" in result.stderr
+    assert "HTTP 503 (server error)" in result.stderr
+    records = _by_number(crawl)
+    assert len(records) == 8
+    assert records["202331"]["reply"]["source"] == "page"
+    assert records["202331"]["attachments"][0]["name"] == failing.name
+    assert records["202333"]["reply"] is None  # its cell held only the link
+    assert records["202332"]["reply"]["source"] == "attachment"  # the gateway's file came through
