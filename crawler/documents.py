@@ -39,6 +39,9 @@ _TYPES = {"application/pdf": "pdf", "application/msword": "doc", "application/of
           "application/kswps": "wps", "application/vnd.ms-works": "wps", "application/wps-office.wps": "wps"}
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
+# a page's number printed at its foot: `- 1 -`, `— 2 —`, `3`, `第 1 页 共 2 页`, `1/2`
+_PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*[0-9０-９]{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|"
+                          r"\d+\s*/\s*\d+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,7 @@ def _read_pdf(body: bytes, kind: str) -> DocumentText:
             page = pdf[index]
             textpage = page.get_textpage()
             try:
-                lines.extend(text_lines(textpage.get_text_bounded()))
+                lines.extend(line for line in text_lines(textpage.get_text_bounded()) if not _PAGE_NUMBER.match(line))
             finally:
                 textpage.close()
                 page.close()
@@ -147,12 +150,16 @@ def _read_docx(body: bytes, kind: str) -> DocumentText:
 
     document = docx.Document(io.BytesIO(body))
     lines: list[str] = []
-    for paragraph in document.paragraphs:
-        lines.extend(text_lines(paragraph.text))
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                lines.extend(text_lines(cell.text))
+    for block in document.iter_inner_content():  # paragraphs and tables (a 红头 header table …) in order
+        if isinstance(block, docx.table.Table):
+            for row in block.rows:
+                seen = set()
+                for cell in row.cells:  # a merged cell is given once per column it spans
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        lines.extend(text_lines(cell.text))
+        else:
+            lines.extend(text_lines(block.text))
     if not lines:
         return DocumentText(kind, NOT_READ, detail="the document holds no text")
     return DocumentText(kind, READ, tuple(lines))

@@ -146,3 +146,28 @@ def test_the_reply_keys_are_one_list_in_the_parser_the_archive_the_schema_and_re
     assert ARCHIVED == REPLY_KEYS == tuple(schema["required"]) == tuple(documented)
     assert schema["properties"]["source"]["enum"] == ["page", "attachment"]
     assert [c for c in COLUMNS if c.startswith("reply_")] == [f"reply_{key}" for key in REPLY_KEYS]
+
+
+def test_page_numbers_of_a_pdf_are_no_lines_of_the_letter():
+    lines = [LETTER.title, "- 1 -", *LETTER.body, "第 2 页 共 2 页", LETTER.signer, LETTER.date_line]
+    document = read_document(pdf_bytes(lines), URL)
+    assert list(document.lines) == [LETTER.title, *LETTER.body, LETTER.signer, LETTER.date_line]
+
+
+def test_a_docx_header_table_is_read_where_it_stands():
+    import io
+
+    import docx
+
+    document = docx.Document()
+    head = document.add_table(rows=1, cols=2)
+    head.cell(0, 0).text, head.cell(0, 1).text = LETTER.doc_number, "签发人：滕远航"
+    for line in LETTER.lines()[:1] + LETTER.lines()[2:]:
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    read = read_document(buffer.getvalue(), URL.replace(".pdf", ".docx"))
+    assert list(read.lines[:3]) == [LETTER.doc_number, "签发人：滕远航", LETTER.title]
+    record = with_attachment_reply(_record(None, (Attachment(URL, "答复函.docx"),)), {URL: read.lines})
+    assert (record.reply.title, record.reply.doc_number, record.reply.signer) == (
+        LETTER.title, LETTER.doc_number, LETTER.signer)
