@@ -268,7 +268,7 @@ def with_attached_replies(session: Session, items: Sequence[tuple[ProposalRecord
     from .attachments import texts_for
 
     wanting = [index for index, (record, _) in enumerate(items)
-               if record.attachments and wants_attachment(record.reply)]
+               if record.attachments and wants_attachment(record.reply, [a.name for a in record.attachments])]
     if not wanting:
         return list(items)
     texts = texts_for(session, ((items[i][1].site_id, a.url) for i in wanting for a in items[i][0].attachments))

@@ -171,3 +171,27 @@ def test_a_docx_header_table_is_read_where_it_stands():
     record = with_attachment_reply(_record(None, (Attachment(URL, "答复函.docx"),)), {URL: read.lines})
     assert (record.reply.title, record.reply.doc_number, record.reply.signer) == (
         LETTER.title, LETTER.doc_number, LETTER.signer)
+
+
+@pytest.mark.parametrize("body", [
+    '<p>见附件</p><p><a href="./P020220510000051.pdf">{name}</a></p>',
+    '<p><a href="./P020220510000051.pdf">{name}</a></p>',
+])
+def test_a_letter_page_whose_letter_is_only_a_file_is_read_from_the_file(body):
+    from crawler.parsers import parse_detail
+
+    page = "xishan/pages/xxgk/zfxxgkml/jytabl/zxwyta/202205/t20220510_3493514.shtml"
+    raw = (HERE / "fixtures" / page).read_text(encoding="utf-8")
+    start = raw.index('<div class="TRS_Editor">')
+    end = raw.index("</div>", start)
+    name = "溪山县海洋与渔业局关于第51号提案的答复函.pdf"
+    markup = raw[:start] + '<div class="TRS_Editor">' + body.format(name=name) + raw[end:]
+    url = "https://www.xishan.example/xxgk/zfxxgkml/jytabl/zxwyta/202205/t20220510_3493514.shtml"
+    record = parse_detail(markup.encode("utf-8"), url)
+    [attachment] = record.attachments
+    file_letter = letter(51, "贺丽萍、佟志强", "溪山县海洋与渔业局", "滩涂牧场")
+    done = with_attachment_reply(record, {attachment.url: file_letter.lines()})
+    assert (done.reply.source, done.reply.attachment_url) == ("attachment", attachment.url)
+    assert (done.reply.signer, done.reply.date, done.reply.addressee) == (
+        "溪山县海洋与渔业局", file_letter.date, "贺丽萍、佟志强委员")
+    assert done.lead_sponsors == ("贺丽萍", "佟志强") and done.lead_units == ("溪山县海洋与渔业局",)
