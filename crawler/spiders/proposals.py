@@ -151,6 +151,9 @@ class ProposalsSpider(scrapy.Spider):
             known = files.get(attachment.url)
             if known is not None and known.status == "too-large":
                 continue  # not asked again by every crawl: `proposals attachments fetch` does, with its limit
+            if known is not None and known.status in KEPT and not (known.etag or known.last_modified) \
+                    and not self.state.full:
+                continue  # no validators to ask with: downloaded again only by --full (or attachments fetch --again)
             if config.allows(attachment.url) and self.state.claim_file(site, attachment.url):
                 yield self.file_request(site, attachment.url, attachment.name, record.url)
 
