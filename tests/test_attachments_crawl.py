@@ -49,7 +49,8 @@ def _records() -> list[FileRecord]:
         FileRecord(202331, "关于建设珊瑚苗圃的建议", "岑雨桐", "<p>见附件</p>",
                    [Attached("202331号提案答复函.pdf", pdf_bytes(L_PDF.lines()), "pdf")], L_PDF),
         FileRecord(202332, "关于改造潮汐渡口的建议", "费思远", "",
-                   [Attached("202332号提案答复函.docx", docx_bytes(L_DOCX.lines()), "docx", route="gateway")], L_DOCX),
+                   [Attached("202332号提案答复函（可编辑版）", docx_bytes(L_DOCX.lines()), "docx", route="gateway")],
+                   L_DOCX),  # a gateway link, its text no file name
         FileRecord(202333, "关于开设灯塔书屋的建议", "甘若溪", "{links}",
                    [Attached("202333号提案答复函.pdf", pdf_bytes(L_LINKS.lines()), "pdf", route="path")], L_LINKS),
         FileRecord(202334, "关于打造渔港驿站的建议", "邝明哲", "<p>详见附件</p>",

@@ -195,3 +195,21 @@ def test_a_letter_page_whose_letter_is_only_a_file_is_read_from_the_file(body):
     assert (done.reply.signer, done.reply.date, done.reply.addressee) == (
         "溪山县海洋与渔业局", file_letter.date, "贺丽萍、佟志强委员")
     assert done.lead_sponsors == ("贺丽萍", "佟志强") and done.lead_units == ("溪山县海洋与渔业局",)
+
+
+@pytest.mark.parametrize(("href", "text", "attached"), [
+    ("/api-gateway/jpaas-jis-server/download?fileId=5d1e&token=a1", "答复函（可编辑版）", True),
+    ("/interface/getFile?key=77a0", "202341号提案答复函.docx", True),   # told by the file name it prints
+    ("/module/download/downfile.jsp?classid=0&amp;filename=a1b2.pdf", "答复函", True),
+    ("/art/2023/9/1/art_1229395011_1.html", "相关链接.pdf说明", False),  # another article
+    ("/interface/getFile?key=77a0", "办理情况说明", False),
+])
+def test_attachment_links_of_download_gateways(href, text, attached):
+    from crawler.parsers import parse_detail
+
+    template = "haidao/pages/art/2023/8/30/art_1229395011_4087260.html"
+    raw = (HERE / "fixtures" / template).read_text(encoding="utf-8")
+    start, end = raw.index('<div class="art-fj">'), raw.index("</ul>") + len("</ul>")
+    markup = raw[:start] + f'<div class="art-fj"><ul><li><a href="{href}">{text}</a></li></ul>' + raw[end:]
+    record = parse_detail(markup.encode("utf-8"), "https://www.haidao.example/art/2023/8/30/art_1229395011_4087260.html")
+    assert [a.name for a in record.attachments] == ([text] if attached else [])
