@@ -30,6 +30,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("parse", "commands.pages", "parse_command"),
     *((name, "commands.analysis", f"{name.replace('-', '_')}_command")
       for name in ("query", "show", "history", "stats", "sponsors", "units", "export", "datasette-metadata")),
+    ("attachments", "commands.attachments", "app"),
     ("sites", "commands.crawling", "sites_app"),
     ("demo", "commands.demo", "demo_command"),
     ("db", "commands.schema", "app"),

@@ -29,9 +29,9 @@ from .records import DISCLOSURE, REPLY_KEYS, chunks, iso_time
 
 NAME_LISTS = ("lead_sponsors", "co_sponsors", "lead_units", "co_units")
 COLUMNS = ("id", "site", "url", "kind", "raw_title", "title", "number", "year", "published_year", "published_day",
-           "session", "category", "lead_sponsors", "co_sponsors", "content", "lead_units", "co_units", "reply_text",
-           "reply_title", "reply_doc_number", "reply_addressee", "reply_signer", "reply_date", "adoption_label",
-           "adoption_class", "implementation_status", "impact_scope", "approved_by", "index_no",
+           "session", "category", "lead_sponsors", "co_sponsors", "content", "lead_units", "co_units",
+           *(f"reply_{key}" for key in REPLY_KEYS), "adoption_label", "adoption_class", "implementation_status",
+           "impact_scope", "approved_by", "index_no",
            "disclosure_category", "publisher", "generated_on", "disclosure_mode", "published_at", "source",
            "attachments", "extra_fields", "first_seen", "last_seen", "last_changed")
 FORMATS = ("csv", "jsonl", "parquet")
@@ -51,6 +51,8 @@ _TYPES = {
     "lead_units": ("string", "Lead handling units (主办单位), joined by '; '."),
     "co_units": ("string", "Co-handling units (会办单位), joined by '; '."),
     "reply_date": ("date", "The reply letter's date."),
+    "reply_source": ("string", "Where the reply letter was read: page, or attachment (an attached file)."),
+    "reply_attachment_url": ("string", "The attachment the reply letter was read from (source attachment)."),
     "adoption_class": ("string", "The adoption class letter A-D (its meaning differs between provinces)."),
     "generated_on": ("date", "生成日期."),
     "published_at": ("datetime", "发布时间, local time as printed (no zone)."),

@@ -29,6 +29,7 @@ from sqlalchemy import Engine, func, select, update
 from crawler.parsers import PARSER_VERSION, NotAProposalPage, declared_url, parse_detail
 from crawler.parsers.encoding import content_type_charset
 
+from .attachments import ATTACHMENT, reread_files
 from .db import ArchiveError, session_factory, transaction
 from .files import MAX_PAGE_SIZE, PageFile, PageRefused, page_files, read_page
 from .ingest import (
@@ -218,7 +219,7 @@ def reparse_count(engine: Engine, site: str | None = None) -> int:
 def _latest_captures(site: str | None):
     """The newest capture of every page (by URL), whatever the parser made of it before."""
     newest = (select(Capture.site_id, Capture.url, func.max(Capture.id).label("id"))
-              .group_by(Capture.site_id, Capture.url))
+              .where(Capture.outcome != ATTACHMENT).group_by(Capture.site_id, Capture.url))
     if site:
         newest = newest.join(Site, Site.id == Capture.site_id).where(Site.slug == site)
     return newest
@@ -235,6 +236,7 @@ def reparse(engine: Engine, site: str | None = None, on_page: Callable[[str], No
     import zlib
 
     summary = Summary()
+    reread_files(engine, site)  # the attached files read again from their kept bytes; the records below use them
     with session_factory(engine)() as session:
         ids = [row.id for row in session.execute(_latest_captures(site).order_by("id"))]
     for start in range(0, len(ids), BATCH):

@@ -255,7 +255,30 @@ def ingest_batch(session: Session, items: Sequence[tuple[ProposalRecord, Capture
     A record the database refuses gets `Failed(reason)` and leaves nothing behind; the others
     are written (see the module's doc). `observed_at` overrides the capture time as the time of
     change (reparse: the archive changed now, not when the page was fetched)."""
+    items = with_attached_replies(session, items)
     return _isolated(session, list(items), lambda s, batch: _ingest_in_order(s, batch, observed_at))
+
+
+def with_attached_replies(session: Session, items: Sequence[tuple[ProposalRecord, CaptureIn]]
+                          ) -> list[tuple[ProposalRecord, CaptureIn]]:
+    """The records whose page gives no reply letter, with the letter read from their attached
+    files where the archive holds one it could read (parsers/attached.py says which)."""
+    from crawler.parsers.attached import wants_attachment, with_attachment_reply
+
+    from .attachments import texts_for
+
+    wanting = [index for index, (record, _) in enumerate(items)
+               if record.attachments and wants_attachment(record.reply, [a.name for a in record.attachments])]
+    if not wanting:
+        return list(items)
+    texts = texts_for(session, ((items[i][1].site_id, a.url) for i in wanting for a in items[i][0].attachments))
+    done = list(items)
+    for index in wanting:
+        record, capture = items[index]
+        mine = {a.url: texts[(capture.site_id, a.url)] for a in record.attachments
+                if (capture.site_id, a.url) in texts}
+        done[index] = (with_attachment_reply(record, mine), capture)
+    return done
 
 
 def _isolated(session: Session, items: list, write) -> list:

@@ -6,6 +6,7 @@ site ─┬─ capture (every fetched or imported page, raw bytes compressed)
       │    ├─ proposal_unit ───── organization  (one unit per normalized name and site)
       │    ├─ reply, attachment, extra_field
       │    └─ revision (each change a later capture brought: field, old, new)
+      ├─ attachment_file (each attached file fetched: its capture, its text, what became of it)
       ├─ crawl_run (one per site and crawl: when, counts, status)
       └─ crawl_column (crawl state: one per column URL, did its last walk cover the whole list)
 """
@@ -291,6 +292,7 @@ class Reply(Base):
     """The government's reply letter (答复函)."""
 
     __tablename__ = "reply"
+    __table_args__ = (CheckConstraint("source IN ('page', 'attachment')", name="source"),)
 
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
@@ -299,6 +301,9 @@ class Reply(Base):
     addressee: Mapped[str | None] = mapped_column(String(200))
     signer: Mapped[str | None] = mapped_column(String(200))
     date: Mapped[dt.date | None] = mapped_column(Date)
+    # where the letter was read: on the page, or in an attached file (whose URL is kept)
+    source: Mapped[str] = mapped_column(String(10), default="page", server_default="page")
+    attachment_url: Mapped[str | None] = mapped_column(String(1000))
 
     proposal: Mapped[Proposal] = relationship(back_populates="reply")
 
@@ -312,6 +317,32 @@ class Attachment(Base):
     name: Mapped[str] = mapped_column(Text)
 
     proposal: Mapped[Proposal] = relationship(back_populates="attachments")
+
+
+class AttachmentFile(Base):
+    """An attached file of a site's records as fetched: its bytes are a capture (outcome `attachment`;
+    files of the same bytes share one), its text as read, and what became of it.
+
+    status: read (text read), scanned (a PDF without a text layer), not-read (a format no reader
+    here reads, or no converter installed), unreadable (corrupt), too-large, failed (HTTP error,
+    network), blocked (a challenge page instead of the file)."""
+
+    __tablename__ = "attachment_file"
+    __table_args__ = (UniqueConstraint("site_id", "url"), Index(None, "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    format: Mapped[str | None] = mapped_column(String(10))   # pdf, docx, doc, wps, ofd …
+    detail: Mapped[str | None] = mapped_column(Text)         # why not read, why it failed
+    text: Mapped[str | None] = mapped_column(Text)           # the text read, one line per paragraph
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the bytes last came in full
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())         # last asked (a 304 included)
+    reader_version: Mapped[str | None] = mapped_column(String(20))
 
 
 class ExtraField(Base):

@@ -32,7 +32,10 @@ SCALARS = ("kind", "raw_title", "title", "number", "year", "session", "category"
 DISCLOSURE = {"index_no": "index_no", "category": "disclosure_category", "publisher": "publisher",
               "generated_on": "generated_on", "disclosure_mode": "disclosure_mode", "published_at": "published_at",
               "source": "source"}
-REPLY_KEYS = ("text", "title", "doc_number", "addressee", "signer", "date")
+# the reply's keys (RECORD.md's reply.*), in order: reply rows, flat columns, exports and views derive theirs
+# from this; it is crawler.parsers.records.REPLY_KEYS (a test holds them, the schema and RECORD.md equal),
+# written out so that reading the archive imports no parser
+REPLY_KEYS = ("text", "title", "doc_number", "addressee", "signer", "date", "source", "attachment_url")
 LISTS = ("lead_sponsors", "co_sponsors", "lead_units", "co_units", "attachments")
 RECORD_KEYS = ("url", "kind", "raw_title", "title", "number", "year", "session", "category", "lead_sponsors",
                "co_sponsors", "content", "lead_units", "co_units", "reply", "adoption_label", "adoption_class",

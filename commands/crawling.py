@@ -54,6 +54,9 @@ def crawl_command(
     log: Path | None = typer.Option(None, "--log", metavar="FILE",
                                     help="Where Scrapy's log goes (appended). Default: beside the archive, "
                                          "proposals.db -> proposals.crawl.log."),
+    no_attachments: bool = typer.Option(False, "--no-attachments",
+                                        help="Do not fetch the records' attached files (reply letters as PDF, "
+                                             "DOCX, DOC, WPS)."),
     db: DbOption = None,
 ) -> None:
     """Crawl the proposal columns of sites into the archive, incrementally.
@@ -61,8 +64,11 @@ def crawl_command(
     Lists are walked until they reach records archived by a complete walk; archived records are
     revalidated with conditional GETs (unfinished ones every crawl, the others a slice each
     crawl). Blocked and challenge pages are reported and kept as captures, never archived as
-    records. The summary names each failing host and why; the whole story is in the log. Exit 0
-    when all went well, 1 when a page failed or was blocked, 2 on bad usage. Ctrl-C stops
+    records. The records' attached files (reply letters as PDF, DOCX, DOC, WPS) are fetched too,
+    conditionally, and read: where a page gives no reply letter, the attached one is the reply
+    (--no-attachments: not fetched). The summary names each failing host and why; the whole
+    story is in the log. Exit 0 when all went well, 1 when a page failed or was blocked (a file
+    that could not be fetched or read is reported, and fails nothing), 2 on bad usage. Ctrl-C stops
     cleanly and keeps what was archived; a crawl killed outright is finished by the next one.
 
     Example: proposals crawl zhoushan    or    proposals crawl --url http://127.0.0.1:8123/col/col1229511203/index.html
@@ -73,10 +79,14 @@ def crawl_command(
         chosen = choose(sites or [], all_sites=all_sites, urls=url or [], extra=sites_file)
     except SitesError as error:
         raise fail(str(error), 2) from None
-    _crawl(chosen, _overrides(settings), db, full, log)
+    overrides = _overrides(settings) | ({"PROPOSALS_ATTACHMENTS": "False"} if no_attachments else {})
+    _crawl(chosen, overrides, db, full, log)
 
 
-def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool, log: Path | None = None) -> None:
+def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool, log: Path | None = None, *,
+           files=None, pages: bool = True) -> object:
+    """Run a crawl with the live display and its summary; exit 1 if a page failed (or, when only
+    files are fetched, a file could not be fetched)."""
     from archive.db import ArchiveError
     from crawler.runner import crawl_settings, default_log, open_state, run_crawl
 
@@ -91,7 +101,8 @@ def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool, 
     except OSError as error:
         raise fail(f"cannot write the crawl's log {log}: {error.strerror or error}", 2) from None
     try:
-        state = open_state(chosen, crawl_config, full=full)
+        state = open_state(chosen, crawl_config, full=full, files=files)
+        state.pages = pages
     except ArchiveError as error:
         raise fail(str(error), 1) from None
     except ValueError as error:  # a setting the crawl cannot read (PROPOSALS_NOW …)
@@ -102,14 +113,39 @@ def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool, 
     with Live(get_renderable=lambda: _crawl_table(state, time.monotonic() - started), console=stderr,
               refresh_per_second=4, transient=False) if stderr.is_terminal else _nothing():
         result = run_crawl(state, crawl_config)
-    _summary(result, state, log)
-    if not result.ok:
+    _summary(result, state, log, pages=pages)
+    unfetched = sum(result.counts[f"files_{name}"] for name in ("failed", "blocked", "too_large"))
+    if not result.ok or (not pages and unfetched):
         raise typer.Exit(1)
+    return result
 
 
-def _summary(result, state, log: Path) -> None:
+def _summary(result, state, log: Path, *, pages: bool = True) -> None:
     counts = result.counts
     offsite = f"; {counts['offsite']} on other hosts, not fetched" if counts["offsite"] else ""
+    if pages:
+        _pages_summary(result, counts, offsite)
+    files = {name: counts[f"files_{name}"] for name in FILES}
+    if any(files.values()) or not pages:
+        stderr.print(
+            f"attachments: {files['fetched']} fetched, {files['not_modified']} not modified, "
+            f"{files['read']} read, {files['not_read']} not read; {files['too_large']} over the size limit, "
+            f"{files['blocked']} blocked, {files['failed']} failed; {files['replies']} replies read from them",
+            markup=False)
+        for host, causes in sorted(state.file_problems().items()):
+            said = "; ".join(f"{n} × {cause}" for cause, n in causes.most_common())
+            stderr.print(f"  {host}: {said}", markup=False)
+    if state.interrupted:
+        stderr.print(f"  (finished the work of {state.interrupted} interrupted crawl"
+                     f"{'s' if state.interrupted != 1 else ''})", markup=False)
+    pages_done = sum(counts[name] for name in PAGES)
+    stderr.print(f"took {_elapsed(result.seconds)}, {_rate(pages_done, result.seconds)}; log: {log}", markup=False)
+
+
+FILES = ("fetched", "not_modified", "read", "not_read", "too_large", "blocked", "failed", "replies")
+
+
+def _pages_summary(result, counts, offsite: str) -> None:
     stderr.print(
         f"crawled {len(result.per_site)} site{'s' if len(result.per_site) != 1 else ''}: "
         f"{counts['listed']} listed, {counts['fetched']} fetched, {counts['not_modified']} not modified; "
@@ -120,11 +156,6 @@ def _summary(result, state, log: Path) -> None:
     for host, causes in sorted(result.problems.items()):
         said = "; ".join(f"{n} × {cause}" for cause, n in causes.most_common())
         stderr.print(f"  {host}: {said}", markup=False)
-    if state.interrupted:
-        stderr.print(f"  (finished the work of {state.interrupted} interrupted crawl"
-                     f"{'s' if state.interrupted != 1 else ''})", markup=False)
-    pages = sum(counts[name] for name in PAGES)
-    stderr.print(f"took {_elapsed(result.seconds)}, {_rate(pages, result.seconds)}; log: {log}", markup=False)
 
 
 def _elapsed(seconds: float) -> str:

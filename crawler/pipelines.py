@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from archive.attachments import FetchedFile, read, refresh_records, store_files
 from archive.crawls import seen_unchanged
 from archive.db import first_line, transaction
 from archive.ingest import CaptureIn, archive_failures, ingest_batch
 
-from .items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, PageItem
+from .items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, FileItem, PageItem
 
 logger = logging.getLogger(__name__)
 OUTCOMES = ("new", "changed", "unchanged")
@@ -61,10 +62,12 @@ class ArchivePipeline:
     def state(self):
         return self.crawler.spider.state
 
-    def process_item(self, item: PageItem) -> dict:
+    def process_item(self, item: PageItem | FileItem) -> dict:
         self.pending.append(item)
         if len(self.pending) >= self.batch_size:
             self.flush()
+        if isinstance(item, FileItem):
+            raise DropItem(f"attachment {item.outcome}: {item.url}", log_level="DEBUG")
         if item.kind != RECORD:
             raise DropItem(f"{item.kind}: {item.url}", log_level="DEBUG")
         return item.feed()
@@ -76,7 +79,63 @@ class ArchivePipeline:
         spider.state.close(reason)
 
     def flush(self) -> None:
-        items, self.pending = self.pending, []
+        pending, self.pending = self.pending, []
+        items = [item for item in pending if not isinstance(item, FileItem)]
+        files = [item for item in pending if isinstance(item, FileItem)]
+        self._flush_pages(items)
+        if files:
+            self._flush_files(files)
+
+    def _flush_files(self, items: list[FileItem]) -> None:
+        """Attached files: kept (bytes, text), and the records that link to them written again where
+        their text changed. A file that cannot be kept is reported; it fails nothing else."""
+        state = self.state
+        files = []
+        for item in items:
+            site = state.sites[item.site]
+            state.count(item.site, f"files_{item.outcome.replace('-', '_')}")
+            if item.outcome not in ("fetched", "not-modified"):
+                logger.warning("attachment %s: %s (%s)", item.outcome, item.url, item.reason)
+                state.file_problem(item.site, item.url, item.reason or item.outcome)
+            problem = None if item.outcome in ("fetched", "not-modified") else item.outcome
+            files.append(read(FetchedFile(site.site_id, item.url, item.fetched_at, body=item.body,
+                                          content_type=item.content_type, etag=item.etag,
+                                          last_modified=item.last_modified, http_status=item.status, name=item.name,
+                                          not_modified=item.outcome == "not-modified", problem=problem,
+                                          reason=item.reason, crawl_run_id=site.run_id)))
+        for file, item in zip(files, items, strict=True):
+            document = file.document
+            if document is not None:
+                state.count(item.site, "files_read" if document.status == "read" else "files_not_read")
+                if document.status != "read":
+                    logger.warning("attachment not read: %s (%s: %s)", item.url, document.status, document.detail)
+                    state.file_problem(item.site, item.url, f"{document.status}: {document.detail}")
+        try:
+            self._write_files(files)
+            return
+        except Exception as error:  # the archive refused something: find what, file by file
+            if len(files) == 1:
+                logger.warning("attachment not kept: %s (%s)", files[0].url, first_line(error))
+                return
+            logger.warning("a batch of %d attachments failed (%s); writing them one by one", len(files),
+                           first_line(error))
+        for file in files:
+            try:
+                self._write_files([file])
+            except Exception as error:
+                logger.warning("attachment not kept: %s (%s)", file.url, first_line(error))
+
+    def _write_files(self, files: list[FetchedFile]) -> None:
+        state = self.state
+        slugs = {site.site_id: slug for slug, site in state.sites.items()}
+        with transaction(state.engine) as session:
+            changed = store_files(session, files)
+            outcomes = refresh_records(session, changed, state.now()) if changed else []
+        for site_id, outcome in outcomes:
+            if outcome == "changed" and site_id in slugs:
+                state.count(slugs[site_id], "files_replies")
+
+    def _flush_pages(self, items: list[PageItem]) -> None:
         if not items:
             return
         state = self.state

@@ -51,9 +51,10 @@ def default_log(db: str | None) -> Path:
     return path.with_name(path.stem + ".crawl.log") if path is not None else Path("proposals-crawl.log")
 
 
-def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool) -> CrawlState:
-    """The crawl's state: opens (and checks) the archive before Scrapy starts."""
-    return CrawlState.from_settings(settings, sites, full=full)
+def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool, files=None) -> CrawlState:
+    """The crawl's state: opens (and checks) the archive before Scrapy starts (`files`: a
+    state.FileChoice of the attached files to fetch besides those of the pages fetched)."""
+    return CrawlState.from_settings(settings, sites, full=full, files=files)
 
 
 def run_crawl(state: CrawlState, settings: Settings) -> CrawlResult:

@@ -46,6 +46,10 @@ PROPOSALS_REVALIDATE_CYCLE = 30        # every other archived page is asked agai
 PROPOSALS_BATCH = 50                   # records per archive transaction
 PROPOSALS_NOW = ""                     # the instant the crawl believes it starts at (ISO); empty: the clock
 
+# Attached files (reply letters as PDF, DOCX, DOC, WPS): fetched with the pages, on the site's hosts
+PROPOSALS_ATTACHMENTS = True           # False (proposals crawl --no-attachments): not fetched
+PROPOSALS_ATTACHMENT_MAX_SIZE = ""     # bytes or 16MB, 500KB; empty: PROPOSALS_MAX_SIZE, else 16 MB
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SiteGateMiddleware": 60,         # the site's hosts only; unreachable hosts given up
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -77,6 +77,28 @@ class Walk:
         return self.ended is not None and not self.problems
 
 
+@dataclass(frozen=True)
+class FileChoice:
+    """Which attached files a crawl asks for at its start, besides those of the pages it fetches:
+    those never fetched (a crawl), or, for `proposals attachments fetch`, those of chosen records
+    (`proposal_ids`, None: all) that are not read yet, and with `again` the read ones too."""
+
+    proposal_ids: frozenset[int] | None = None
+    unread: bool = False
+    again: bool = False
+
+
+def _queue_files(session, site: SiteState, choice: FileChoice) -> None:
+    from archive.attachments import known_files, record_attachments
+
+    site.files = known_files(session, site.site_id)
+    settled = ("read", "scanned", "not-read", "unreadable")
+    for url, name, page in record_attachments(session, site.site_id, choice.proposal_ids):
+        known = site.files.get(url)
+        if known is None or choice.again or (choice.unread and known.status not in settled):
+            site.file_queue.append((url, name, page))
+
+
 class Hosts:
     """Hosts this crawl cannot reach: given up at once (DNS, refused, robots.txt unreachable)."""
 
@@ -101,6 +123,10 @@ class SiteState:
     requested: set[str] = field(default_factory=set)         # detail pages asked for by this crawl
     walks: dict[str, Walk] = field(default_factory=dict)
     problems: dict[str, Counter] = field(default_factory=dict)  # host: causes of its failed and blocked pages
+    files: dict[str, Any] = field(default_factory=dict)        # attached files archived: URL -> KnownFile
+    file_queue: list[tuple[str, str, str]] = field(default_factory=list)  # (url, name, page) to fetch at start
+    files_requested: set[str] = field(default_factory=set)     # attached files asked for by this crawl
+    file_problems: dict[str, Counter] = field(default_factory=dict)  # host: why its files were not kept or read
 
 
 @dataclass
@@ -113,12 +139,16 @@ class CrawlState:
     clock: Clock
     started_at: dt.datetime
     interrupted: int = 0             # runs of killed crawls closed as interrupted by this one
+    attachments: bool = True         # fetch the attached files of the records (--no-attachments: not)
+    pages: bool = True               # revalidate pages and walk lists (False: attached files only)
     hosts: Hosts = field(default_factory=Hosts)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, db: str | None, sites: list[SiteConfig], *, full: bool, revalidate_days: int = 730,
-             revalidate_cycle: int = 30, clock: Clock | None = None) -> CrawlState:
+             revalidate_cycle: int = 30, clock: Clock | None = None, attachments: bool = True,
+             files: FileChoice | None = None) -> CrawlState:
+        """`files`: which attached files to queue at the start (default: those never fetched)."""
         engine = open_archive(db)
         clock = clock or Clock()
         now = clock.now()
@@ -139,15 +169,21 @@ class CrawlState:
                 states[slug] = SiteState(config, site.id, start_run(session, site.id, full=full, started_at=now),
                                          known_pages(session, site.id),
                                          complete=begin_walks(session, site.id, config.columns, now))
-        return cls(engine, states, full, revalidate_days, revalidate_cycle, clock, now, interrupted)
+                if attachments:
+                    _queue_files(session, states[slug], files or FileChoice())
+        return cls(engine, states, full, revalidate_days, revalidate_cycle, clock, now, interrupted,
+                   attachments=attachments)
 
     @classmethod
-    def from_settings(cls, settings, sites: list[SiteConfig], *, full: bool) -> CrawlState:
-        """The state for a crawl with these Scrapy settings (PROPOSALS_DB, PROPOSALS_REVALIDATE_*, PROPOSALS_NOW)."""
+    def from_settings(cls, settings, sites: list[SiteConfig], *, full: bool,
+                      files: FileChoice | None = None) -> CrawlState:
+        """The state for a crawl with these Scrapy settings (PROPOSALS_DB, PROPOSALS_REVALIDATE_*, PROPOSALS_NOW,
+        PROPOSALS_ATTACHMENTS)."""
         return cls.open(settings.get("PROPOSALS_DB"), sites, full=full,
                         revalidate_days=settings.getint("PROPOSALS_REVALIDATE_DAYS"),
                         revalidate_cycle=settings.getint("PROPOSALS_REVALIDATE_CYCLE"),
-                        clock=Clock.from_setting(settings.get("PROPOSALS_NOW")))
+                        clock=Clock.from_setting(settings.get("PROPOSALS_NOW")),
+                        attachments=settings.getbool("PROPOSALS_ATTACHMENTS"), files=files)
 
     def now(self) -> dt.datetime:
         return self.clock.now()
@@ -170,6 +206,15 @@ class CrawlState:
         requested.add(url)
         return True
 
+    def claim_file(self, slug: str, url: str) -> bool:
+        """True the first time an attached file is asked for in this crawl."""
+        with self.lock:
+            requested = self.sites[slug].files_requested
+            if url in requested:
+                return False
+            requested.add(url)
+            return True
+
     def to_revalidate(self, slug: str) -> list[KnownPage]:
         """Archived pages of a site to ask again (archive.crawls explains the policy)."""
         return to_revalidate(self.sites[slug].known.values(), self.now(), max_age_days=self.revalidate_days,
@@ -189,6 +234,20 @@ class CrawlState:
         walk = self.sites[slug].walks.get(column) if column else None
         if walk is not None:
             walk.problems.append(reason)
+
+    def file_problem(self, slug: str, url: str, reason: str) -> None:
+        """An attached file not fetched or not read: reported under its host; it fails no page or walk."""
+        host = urlsplit(url).netloc.lower() or url
+        with self.lock:
+            self.sites[slug].file_problems.setdefault(host, Counter())[reason] += 1
+
+    def file_problems(self) -> dict[str, Counter]:
+        with self.lock:
+            merged: dict[str, Counter] = {}
+            for site in self.sites.values():
+                for host, causes in site.file_problems.items():
+                    merged.setdefault(host, Counter()).update(causes)
+            return merged
 
     def totals(self) -> Counter:
         with self.lock:

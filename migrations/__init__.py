@@ -7,4 +7,4 @@ the head Alembic finds in versions/.
 # Alembic from a checkout: `alembic upgrade head`, `alembic check`. The database is PROPOSALS_DB_URL
 # (a SQLAlchemy URL) or the default archive ./proposals.db. `proposals db …` needs no ini file.
 
-HEAD = "25120100d900"
+HEAD = "a77ac4f1e0d2"

@@ -67,7 +67,9 @@ def _details(replica: StaticReplica) -> list:
 
 
 def _lists(replica: StaticReplica) -> list[str]:
-    return [r.path for r in replica.requests() if r.path != "/robots.txt" and not DETAIL_RE.search(r.path)]
+    """The list requests: neither robots.txt, nor pages, nor the records' attached files (.doc …)."""
+    return [r.path for r in replica.requests() if r.path != "/robots.txt" and not DETAIL_RE.search(r.path)
+            and not r.path.lower().endswith((".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ofd"))]
 
 
 def _captures(crawl: Crawl) -> dict[str, list[Capture]]:

@@ -1184,9 +1184,15 @@ def _inside_or_is(node: LexborNode, ancestor: LexborNode | None) -> bool:
     return ancestor is not None and (node.mem_id == ancestor.mem_id or _inside(node, {ancestor.mem_id}))
 
 
+_GATEWAY_RE = re.compile(r"(?:^|[?&])(?:fileid|file_id|fileurl|fileuuid|attachid|attachmentid|filename)=", re.I)
+
+
 def _is_attachment_href(href: str) -> bool:
-    path = href.strip().split("?", 1)[0].split("#", 1)[0].lower()
-    return (path.endswith(_ATTACHMENT_EXT) or path.endswith("downfile.jsp")) \
+    path, _, query = href.strip().split("#", 1)[0].partition("?")
+    path = path.lower()
+    # a file, the legacy download link, or a download gateway's (…/download?fileId=…)
+    return (path.endswith(_ATTACHMENT_EXT) or path.endswith("downfile.jsp")
+            or ("download" in path and bool(_GATEWAY_RE.search(query)))) \
         and not href.startswith(("javascript:", "mailto:"))
 
 
@@ -1195,10 +1201,14 @@ def _attachment_links(container: LexborNode, base: str) -> list[Attachment]:
     found = []
     for link in container.css("a[href]"):
         href = (link.attributes.get("href") or "").strip()
-        if not _is_attachment_href(href):
+        text = clean_inline(link.text(deep=True))
+        # a download gateway's link (…/download?fileId=…) is told by the file name it prints
+        if not _is_attachment_href(href) and not (
+                "?" in href and text.lower().endswith(_ATTACHMENT_EXT) and not href.startswith(("javascript:",
+                                                                                              "mailto:"))):
             continue
         absolute = urljoin(base, href)
-        name = clean_inline(link.text(deep=True)) or clean_inline(link.attributes.get("title") or "") \
+        name = text or clean_inline(link.attributes.get("title") or "") \
             or urlsplit(absolute).path.rsplit("/", 1)[-1]
         found.append(Attachment(absolute, name))
     return found

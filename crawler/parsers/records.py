@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -41,10 +41,16 @@ class Reply:
     addressee: str | None = None
     signer: str | None = None
     date: str | None = None
+    source: str = "page"                 # "page", or "attachment": read from the attached letter
+    attachment_url: str | None = None    # the attachment it was read from (source "attachment")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "title": self.title, "doc_number": self.doc_number,
-                "addressee": self.addressee, "signer": self.signer, "date": self.date}
+        return {name: getattr(self, name) for name in REPLY_KEYS}
+
+
+# the reply's keys, in RECORD.md's order: the one list the archive, exports and views derive theirs from
+REPLY_KEYS = tuple(f.name for f in fields(Reply))
+REPLY_SOURCES = ("page", "attachment")
 
 
 @dataclass(frozen=True, slots=True)

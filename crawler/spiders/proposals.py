@@ -25,10 +25,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
 
-from ..failures import describe
-from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, PageItem
+from archive.files import human_size
+
+from ..failures import describe, http_cause
+from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, FileItem, PageItem
 from ..parsers import NotAProposalPage, parse_detail
 from ..parsers.encoding import content_type_charset
 from ..platforms import REGISTRY, ListEntry, ListPage, NotAListPage, detect
@@ -37,6 +40,17 @@ from ..state import CrawlState, Walk
 
 NOT_A_RECORD = "not-a-record"  # NotAProposalPage.reason of a real page that holds no single record
 LIST_PRIORITY = 10  # lists first, so that the walk goes on while detail pages download
+FILE_PRIORITY = -5  # attached files after the pages
+KEPT = ("read", "scanned", "not-read", "unreadable")  # statuses of files whose bytes are archived
+
+
+def file_size_limit(settings) -> int:
+    """PROPOSALS_ATTACHMENT_MAX_SIZE, else PROPOSALS_MAX_SIZE (the environment), else 16 MB."""
+    import os
+
+    from archive.files import SIZE_ENV_VAR, parse_size
+
+    return parse_size(settings.get("PROPOSALS_ATTACHMENT_MAX_SIZE") or os.environ.get(SIZE_ENV_VAR) or None)
 # what a page's own script sends with its list requests
 XHR_HEADERS = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, text/javascript, */*; q=0.01"}
 
@@ -90,6 +104,7 @@ class ProposalsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         if spider.state is None:  # run by `scrapy crawl`: the archive of the PROPOSALS_DB setting
             spider.state = CrawlState.from_settings(crawler.settings, spider.site_configs, full=spider.full)
+        spider.max_file_size = file_size_limit(crawler.settings)
         return spider
 
     # --- what to fetch -------------------------------------------------------------------------
@@ -103,10 +118,44 @@ class ProposalsSpider(scrapy.Spider):
                                      meta={"site": slug, "list_page": True, "column": column_url,
                                            "platform": site.config.platform},
                                      cb_kwargs={"walk": walk})
-            if not self.state.full:
+            if not self.state.full and self.state.pages:
                 for page in self.state.to_revalidate(slug):
                     if site.config.allows(page.url) and self.state.claim(slug, page.url):
                         yield self.detail_request(slug, page.url, conditional=True)
+            if self.state.attachments:
+                for url, name, page in site.file_queue:
+                    if site.config.allows(url) and self.state.claim_file(slug, url):
+                        yield self.file_request(slug, url, name, page)
+
+    def file_request(self, site: str, url: str, name: str | None, page: str | None) -> scrapy.Request:
+        """The request for an attached file: conditional where its bytes are archived, within the size limit."""
+        headers = {"Referer": page} if page else {}
+        known = self.state.sites[site].files.get(url)
+        if known is not None and known.status in KEPT:
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(url, callback=self.parse_file, errback=self.file_failed, headers=headers,
+                              priority=FILE_PRIORITY, dont_filter=True,
+                              meta={"site": site, "file": {"page": page, "name": name},
+                                    "download_maxsize": self.max_file_size,
+                                    "download_warnsize": self.max_file_size})
+
+    def file_requests(self, site: str, record) -> Iterator[scrapy.Request]:
+        """Requests for the attached files of a record just fetched (those on the site's hosts)."""
+        if not self.state.attachments:
+            return
+        config, files = self.state.sites[site].config, self.state.sites[site].files
+        for attachment in record.attachments:
+            known = files.get(attachment.url)
+            if known is not None and known.status == "too-large":
+                continue  # not asked again by every crawl: `proposals attachments fetch` does, with its limit
+            if known is not None and known.status in KEPT and not (known.etag or known.last_modified) \
+                    and not self.state.full:
+                continue  # no validators to ask with: downloaded again only by --full (or attachments fetch --again)
+            if config.allows(attachment.url) and self.state.claim_file(site, attachment.url):
+                yield self.file_request(site, attachment.url, attachment.name, record.url)
 
     def detail_request(self, site: str, url: str, *, conditional: bool = False, platform: str | None = None,
                        column: str | None = None) -> scrapy.Request:
@@ -231,13 +280,61 @@ class ProposalsSpider(scrapy.Spider):
             return
         yield from self.walk_page(walk, page, listing)
 
-    def parse_detail(self, response: Response) -> Iterator[PageItem]:
+    def parse_detail(self, response: Response) -> Iterator[Any]:
         if response.status == 304:
             yield self.page_item(response, NOT_MODIFIED)
         elif response.meta.get("blocked") or response.meta.get("failed"):
             yield self.flagged(response)
         else:
-            yield self.parsed(response)
+            item = self.parsed(response)
+            yield item
+            if item.record is not None:
+                yield from self.file_requests(item.site, item.record)
+
+    def parse_file(self, response: Response) -> Iterator[Any]:
+        meta, site = response.meta, response.meta["site"]
+        url = (meta.get("redirect_urls") or [response.url])[0]  # the link as the page gives it (a gateway's too)
+        known = dict(page=meta["file"]["page"], name=meta["file"]["name"], fetched_at=self.state.now(),
+                     status=response.status)
+        if response.status == 304:
+            yield FileItem("not-modified", site, url, **known)
+            return
+        content_type = _header(response.headers, b"Content-Type")
+        if meta.get("blocked"):
+            yield FileItem("blocked", site, url, reason=meta["blocked"], **known)
+        elif meta.get("failed"):
+            yield FileItem("failed", site, url, reason=meta["failed"], **known)
+        elif response.status >= 400:
+            yield FileItem("failed", site, url, reason=http_cause(response.status), **known)
+            yield from self.reread_page(site, known["page"])
+        elif "html" in (content_type or "").lower() and response.body.lstrip()[:1] == b"<":
+            yield FileItem("failed", site, url, reason="a web page came instead of the file (an expired link?)",
+                           **known)
+            yield from self.reread_page(site, known["page"])
+        else:
+            yield FileItem("fetched", site, url, body=response.body, etag=_header(response.headers, b"ETag"),
+                           last_modified=_header(response.headers, b"Last-Modified"), content_type=content_type,
+                           **known)
+
+    def file_failed(self, failure) -> Iterator[Any]:
+        request = failure.request
+        site, attached = request.meta["site"], request.meta["file"]
+        error = failure.value
+        too_large = isinstance(error, DownloadCancelledError) or "max size" in str(error)
+        reason = (f"over the size limit ({human_size(self.max_file_size)})" if too_large else describe(error))
+        response = getattr(error, "response", None)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        yield FileItem("too-large" if too_large else "failed", site, url, page=attached["page"],
+                       name=attached["name"], fetched_at=self.state.now(), status=getattr(response, "status", None),
+                       reason=reason)
+        if not too_large and response is not None:
+            yield from self.reread_page(site, attached["page"])
+
+    def reread_page(self, site: str, page: str | None) -> Iterator[scrapy.Request]:
+        """A file link that no longer answers may have expired (gateway links are time-limited): its
+        page is asked again (once a crawl), and the links it gives now are followed."""
+        if page and self.state.sites[site].config.allows(page) and self.state.claim(site, page):
+            yield self.detail_request(site, page)
 
     def parsed(self, response: Response) -> PageItem:
         charset = content_type_charset(_header(response.headers, b"Content-Type"))
