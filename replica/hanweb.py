@@ -114,10 +114,12 @@ class Variant:
 
 
 class Replica:
-    """One fixture site on 127.0.0.1 (a port of its own)."""
+    """One fixture site on 127.0.0.1 (a port of its own), or on another loopback address (`host`,
+    127.0.0.2 …): a host of its own, as a crawler's per-host delays and backoffs see hosts."""
 
     def __init__(self, site_dir: Path, *, port: int = 0, records: dict[str, list[dict]] | None = None,
-                 pages: dict[str, bytes] | None = None, variant: Variant | None = None) -> None:
+                 pages: dict[str, bytes] | None = None, variant: Variant | None = None,
+                 host: str = "127.0.0.1") -> None:
         self.dir = Path(site_dir)
         self.site = json.loads((self.dir / "site.json").read_text(encoding="utf-8"))
         self.platform = self.site["platform"]
@@ -135,7 +137,7 @@ class Replica:
         self.faults: dict[str, Fault] = {}
         self.log: list[Logged] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -150,7 +152,8 @@ class Replica:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
 
     @property
     def netloc(self) -> str:

@@ -64,10 +64,11 @@ class StaticColumn:
 
 
 class StaticReplica:
-    """One static TRS fixture site on 127.0.0.1 (a port of its own)."""
+    """One static TRS fixture site on 127.0.0.1 (a port of its own), or on another loopback address
+    (`host`): a host of its own for the crawler's per-host delays."""
 
     def __init__(self, site_dir: Path, *, port: int = 0, records: dict[str, list[dict]] | None = None,
-                 pages: dict[str, bytes] | None = None) -> None:
+                 pages: dict[str, bytes] | None = None, host: str = "127.0.0.1") -> None:
         self.dir = Path(site_dir)
         self.site = json.loads((self.dir / "site.json").read_text(encoding="utf-8"))
         self.platform = self.site["platform"]
@@ -84,7 +85,7 @@ class StaticReplica:
         self.faults: dict[str, Fault] = {}
         self.log: list[Logged] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -92,7 +93,8 @@ class StaticReplica:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
 
     def start(self) -> StaticReplica:
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"replica-{self.dir.name}",
