@@ -67,6 +67,7 @@ class Walk:
     seen: set[str] = field(default_factory=set)
     known_streak: int = 0            # archived entries met in a row
     listed: int = 0                  # entries of the pages walked
+    lost_pages: int = 0              # list pages that failed or were blocked (reported as such)
     total: int | None = None         # records the list states
     last_page: int | None = None
     ended: str | None = None         # how the walk ended well: "end" of the list, or "caught-up" with the archive

@@ -30,50 +30,20 @@ can be changed between crawls, and every request is logged.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
 import re
-import threading
-import time
-from dataclasses import dataclass, field
-from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
-BLOCKS = Path(__file__).resolve().parent / "blocks"
+from replica.server import BLOCKS, ROBOTS, Fault, Logged, LoopbackSite, SiteHandler
+
 UNIT_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 DATAPROXY_PATH = "/module/jpage/dataproxy.jsp"
-ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 JSON_TYPE = "application/json;charset=UTF-8"
 REFUSED = b'{"success":false,"code":"400","message":"\xe5\x8f\x82\xe6\x95\xb0\xe9\x94\x99\xe8\xaf\xaf","data":null}'
-
-
-@dataclass
-class Fault:
-    """What to answer instead of the page, for the next `times` requests (None: always).
-
-    kinds: status, ruishu, jsl, too-frequent, truncate, slow, redirect (to `location`), and for
-    list answers bad-json, deep-json, cut (the answer cut in half, with a Content-Length that says so)."""
-
-    kind: str
-    times: int | None = 1
-    status: int = 500
-    delay: float = 0.0
-    location: str = ""
-    page: int | None = None    # on a list API: only the request for this list page (JPaaS page, jpage group)
-
-
-@dataclass
-class Logged:
-    method: str
-    path: str                  # path and query
-    status: int                # 0 until answered (or if the client left first)
-    conditional: bool          # the request carried If-None-Match or If-Modified-Since
-    user_agent: str
-    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -113,15 +83,13 @@ class Variant:
     record_markup: str = "table"  # table (one small table per record) or li (Yuhang: <li><a><span/><i>date</i></a>)
 
 
-class Replica:
-    """One fixture site on 127.0.0.1 (a port of its own)."""
+class Replica(LoopbackSite):
+    """One Hanweb fixture site (JPaaS or jpage) on a loopback address of its own."""
 
     def __init__(self, site_dir: Path, *, port: int = 0, records: dict[str, list[dict]] | None = None,
-                 pages: dict[str, bytes] | None = None, variant: Variant | None = None) -> None:
-        self.dir = Path(site_dir)
-        self.site = json.loads((self.dir / "site.json").read_text(encoding="utf-8"))
-        self.platform = self.site["platform"]
-        self.origin = self.site["base_url"].rstrip("/")
+                 pages: dict[str, bytes] | None = None, variant: Variant | None = None,
+                 host: str = "127.0.0.1") -> None:
+        super().__init__(site_dir, port=port, host=host, pages=pages)
         self.variant = variant
         self.columns = [Column(str(c["column_id"]), c["name"], c.get("kind"), c.get("combination_code"),
                                int(variant.per_page if variant and self.platform == "hanweb-jpage"
@@ -130,14 +98,6 @@ class Replica:
                                c.get("tag_id"), c.get("tpl_set_id"), c.get("unit_id"))
                         for c in self.site["columns"]]
         self.node_id = self.site.get("node_id") or self._captured_node_id()
-        self.pages: dict[str, bytes] = dict(pages or {})
-        self.modified: dict[str, dt.datetime] = {}
-        self.faults: dict[str, Fault] = {}
-        self.log: list[Logged] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
 
     def _captured_node_id(self) -> str | None:
         for page in sorted((self.dir / "examples").glob("col-*-index.html")):
@@ -145,32 +105,6 @@ class Replica:
             if found:
                 return found.group(1).decode()
         return None
-
-    # --- lifecycle -----------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    @property
-    def netloc(self) -> str:
-        return urlsplit(self.base_url).netloc
-
-    def start(self) -> Replica:
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"replica-{self.dir.name}",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> Replica:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- what tests read and change -------------------------------------------------------------
 
@@ -183,53 +117,7 @@ class Replica:
             urls.append(url + (f"?number={column.code}" if column.code and in_url else ""))
         return urls
 
-    def url(self, path: str) -> str:
-        return self.base_url + "/" + path.lstrip("/")
-
-    def page(self, path: str) -> bytes:
-        """The stored bytes of a detail page (before the origin is rewritten)."""
-        path = "/" + path.lstrip("/")
-        if path in self.pages:
-            return self.pages[path]
-        return (self.dir / "pages" / path.lstrip("/")).read_bytes()
-
-    def set_page(self, path: str, body: bytes) -> None:
-        """Change a page, as the site's editors do: new bytes, new ETag, new Last-Modified."""
-        path = "/" + path.lstrip("/")
-        with self._lock:
-            self.pages[path] = body
-            self.modified[path] = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    def inject(self, path: str, fault: Fault) -> None:
-        with self._lock:
-            self.faults["/" + path.lstrip("/")] = fault
-
-    def requests(self, prefix: str = "", status: int | None = None) -> list[Logged]:
-        with self._lock:
-            return [r for r in self.log if r.path.startswith(prefix) and (status is None or r.status == status)]
-
-    def clear_log(self) -> None:
-        with self._lock:
-            self.log.clear()
-
     # --- serving ---------------------------------------------------------------------------------
-
-    def rewrite(self, body: bytes) -> bytes:
-        """The site's origin, as printed anywhere in a body, becomes the replica's."""
-        body = body.replace(self.origin.encode(), self.base_url.encode())
-        host = urlsplit(self.origin).netloc.encode()
-        return body.replace(b"//" + host, b"//" + urlsplit(self.base_url).netloc.encode())
-
-    def _take_fault(self, path: str, list_page: int | None = None) -> Fault | None:
-        with self._lock:
-            fault = self.faults.get(path)
-            if fault is None or (fault.page is not None and fault.page != list_page):
-                return None
-            if fault.times is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    del self.faults[path]
-            return fault
 
     def column_for(self, column_id: str | None = None, code: str | None = None) -> Column | None:
         for column in self.columns:
@@ -466,169 +354,92 @@ def copies(site_dir: Path, count: int, *, prefix: str = "copy") -> tuple[list[di
     return listed, pages, source
 
 
-def _handler(replica: Replica):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class HanwebHandler(SiteHandler):
+    """The JPaaS api-gateway, the jpage data proxy, column pages and detail pages."""
 
-        def log_message(self, *args) -> None:  # quiet
-            pass
+    replica: Replica
 
-        def do_GET(self) -> None:
-            self._serve("GET")
+    def _list_page(self, query: dict[str, list[str]]) -> int | None:
+        return _list_page(query)
 
-        def do_POST(self) -> None:
-            self._serve("POST")
+    def _answer(self, method: str, path: str, query: dict[str, list[str]], form: str) -> int:
+        if path == "/robots.txt":
+            return self._send(200, ROBOTS, "text/plain")
+        if path == UNIT_PATH and method == "GET":
+            return self._send(200, self._unit(query), JSON_TYPE)
+        if path == self.replica.proxy_path and method == "POST":
+            return self._send(200, self._dataproxy(query, form), "text/xml;charset=UTF-8")
+        match = re.fullmatch(r"/col/col(\d+)/index\.html", path)
+        if match and method == "GET":
+            page = self.replica.column_page(match.group(1))
+            if page is not None:
+                generated = self.replica.variant is not None
+                content_type = ("text/html" if self.replica.platform == "hanweb-jpage" and not generated
+                                else "text/html; charset=UTF-8")
+                session = hashlib.sha1(self.path.encode()).hexdigest()[:16].upper()
+                return self._send(200, self.replica.rewrite(page), content_type,
+                                  {"Set-Cookie": f"JSESSIONID={session}; Path=/; HttpOnly"})
+        stored = self.replica.dir / "pages" / path.lstrip("/")
+        if method == "GET" and (path in self.replica.pages or stored.is_file()):
+            return self._detail(path)
+        return self._send(404, b"<html><body><h1>404</h1></body></html>")
 
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            form = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-            parts = urlsplit(self.path)
-            conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
-            entry = Logged(method, self.path, 0, conditional, self.headers.get("User-Agent", ""))
-            with replica._lock:  # logged on arrival: a request still being answered counts too
-                replica.log.append(entry)
-            try:
-                entry.status = self._route(method, parts.path, parse_qs(parts.query, keep_blank_values=True), form)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up (a timeout) before the answer was written
+    def _detail(self, path: str) -> int:
+        content_type = "text/html" if self.replica.platform == "hanweb-jpage" else None
+        return self._validated(path, self._body(path), content_type)
 
-        def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=UTF-8",
-                  headers: dict[str, str] | None = None) -> int:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-            return status
+    def _unit(self, query: dict[str, list[str]]) -> bytes:
+        page_id = (query.get("pageId") or [""])[0]
+        try:  # paging goes only through paramJson; a bare pageNo/pageSize is ignored
+            param = json.loads((query.get("paramJson") or ["{}"])[0])
+            search = json.loads(param.get("search") or "{}")
+            page_no, page_size = int(param.get("pageNo") or 1), int(param.get("pageSize") or 15)
+        except (ValueError, TypeError, AttributeError):
+            return REFUSED
+        column = self.replica.column_for(code=search.get("xxgkId")) or self.replica.column_for(column_id=page_id)
+        if column is None or self.replica.refusal(column, query):
+            return REFUSED
+        query_data = "{" + ",".join(f"'{k}':'{(query.get(k) or [''])[0]}'"
+                                    for k in ("webId", "pageId", "tagId", "tplSetId")) + "}"
+        answer = self.replica.jpaas_list(column, max(page_no, 1), max(page_size, 1), query_data)
+        return self.replica.rewrite(answer)
 
-        def _route(self, method: str, path: str, query: dict[str, list[str]], form: str) -> int:
-            fault = replica._take_fault(path, _list_page(query))
-            if fault is not None:
-                handled = self._fault(fault, path, method, query, form)
-                if handled:
-                    return handled
-            return self._answer(method, path, query, form)
+    def _dataproxy(self, query: dict[str, list[str]], form: str) -> bytes:
+        fields = parse_qs(form)
+        column = self.replica.column_for(column_id=(fields.get("columnid") or [""])[0])
+        try:
+            start = int(query["startrecord"][0])
+            end = int(query["endrecord"][0])
+            per_page = int(query["perpage"][0])
+        except (KeyError, ValueError):
+            return b"<datastore></datastore>"
+        if column is None:
+            return b"<datastore></datastore>"
+        captured = self.replica.dir / "examples" / f"dataproxy-{column.column_id}-{start}-{end}.xml"
+        if self.replica.variant is None and captured.exists():
+            return self.replica.rewrite(captured.read_bytes())
+        return self.replica.rewrite(self.replica.jpage_group(column, start, end, per_page))
 
-        def _answer(self, method: str, path: str, query: dict[str, list[str]], form: str) -> int:
-            if path == "/robots.txt":
-                return self._send(200, ROBOTS, "text/plain")
-            if path == UNIT_PATH and method == "GET":
-                return self._send(200, self._unit(query), JSON_TYPE)
-            if path == replica.proxy_path and method == "POST":
-                return self._send(200, self._dataproxy(query, form), "text/xml;charset=UTF-8")
-            match = re.fullmatch(r"/col/col(\d+)/index\.html", path)
-            if match and method == "GET":
-                page = replica.column_page(match.group(1))
-                if page is not None:
-                    generated = replica.variant is not None
-                    content_type = ("text/html" if replica.platform == "hanweb-jpage" and not generated
-                                    else "text/html; charset=UTF-8")
-                    session = hashlib.sha1(self.path.encode()).hexdigest()[:16].upper()
-                    return self._send(200, replica.rewrite(page), content_type,
-                                      {"Set-Cookie": f"JSESSIONID={session}; Path=/; HttpOnly"})
-            if method == "GET" and (path in replica.pages or (replica.dir / "pages" / path.lstrip("/")).is_file()):
-                return self._detail(path)
-            return self._send(404, b"<html><body><h1>404</h1></body></html>")
+    def _fault(self, fault: Fault, path: str, method: str, query: dict[str, list[str]], form: str) -> int | None:
+        if fault.kind == "bad-json":
+            return self._send(200, b'{"success":true,"data":{"html":"<ul><li><a href=', JSON_TYPE)
+        if fault.kind == "deep-json":
+            return self._send(200, b'{"success":true,"data":' + b"[" * 200_000 + b"]" * 200_000 + b"}", JSON_TYPE)
+        if fault.kind == "cut":  # the server's own answer cut short, its length saying so
+            self.close_connection = True
+            answer = self._answer_bytes(method, path, query, form)
+            return self._send(200, answer[: len(answer) // 2], "text/xml;charset=UTF-8")
+        return super()._fault(fault, path, method, query, form)
 
-        def _detail(self, path: str) -> int:
-            body = replica.rewrite(replica.page(path))
-            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            modified = replica.modified.get(path) or dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-            headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
-            if self.headers.get("If-None-Match"):
-                if self.headers["If-None-Match"] == etag:
-                    return self._send(304, b"", headers=headers)
-            elif self.headers.get("If-Modified-Since"):
-                try:
-                    since = parsedate_to_datetime(self.headers["If-Modified-Since"])
-                except (TypeError, ValueError):
-                    since = None
-                if since is not None and modified <= since:
-                    return self._send(304, b"", headers=headers)
-            content_type = "text/html" if replica.platform == "hanweb-jpage" else "text/html; charset=UTF-8"
-            return self._send(200, body, content_type, headers)
+    def _answer_bytes(self, method: str, path: str, query: dict[str, list[str]], form: str) -> bytes:
+        if path == UNIT_PATH:
+            return self._unit(query)
+        if path == self.replica.proxy_path:
+            return self._dataproxy(query, form)
+        return self.replica.rewrite(self.replica.page(path))
 
-        def _unit(self, query: dict[str, list[str]]) -> bytes:
-            page_id = (query.get("pageId") or [""])[0]
-            try:  # paging goes only through paramJson; a bare pageNo/pageSize is ignored
-                param = json.loads((query.get("paramJson") or ["{}"])[0])
-                search = json.loads(param.get("search") or "{}")
-                page_no, page_size = int(param.get("pageNo") or 1), int(param.get("pageSize") or 15)
-            except (ValueError, TypeError, AttributeError):
-                return REFUSED
-            column = replica.column_for(code=search.get("xxgkId")) or replica.column_for(column_id=page_id)
-            if column is None or replica.refusal(column, query):
-                return REFUSED
-            query_data = "{" + ",".join(f"'{k}':'{(query.get(k) or [''])[0]}'"
-                                        for k in ("webId", "pageId", "tagId", "tplSetId")) + "}"
-            return replica.rewrite(replica.jpaas_list(column, max(page_no, 1), max(page_size, 1), query_data))
 
-        def _dataproxy(self, query: dict[str, list[str]], form: str) -> bytes:
-            fields = parse_qs(form)
-            column = replica.column_for(column_id=(fields.get("columnid") or [""])[0])
-            try:
-                start = int(query["startrecord"][0])
-                end = int(query["endrecord"][0])
-                per_page = int(query["perpage"][0])
-            except (KeyError, ValueError):
-                return b"<datastore></datastore>"
-            if column is None:
-                return b"<datastore></datastore>"
-            captured = replica.dir / "examples" / f"dataproxy-{column.column_id}-{start}-{end}.xml"
-            if replica.variant is None and captured.exists():
-                return replica.rewrite(captured.read_bytes())
-            return replica.rewrite(replica.jpage_group(column, start, end, per_page))
-
-        def _fault(self, fault: Fault, path: str, method: str, query: dict[str, list[str]], form: str) -> int | None:
-            if fault.kind == "slow":
-                time.sleep(fault.delay)
-                return None  # then the page, late
-            if fault.kind == "status":
-                return self._send(fault.status, b"<html><body><h1>Server Error</h1></body></html>")
-            if fault.kind == "redirect":
-                return self._send(302, b"", headers={"Location": fault.location})
-            if fault.kind == "ruishu":
-                return self._send(412, (BLOCKS / "ruishu-412.html").read_bytes(),
-                                  headers={"Set-Cookie": "FSSBBIl1UgzbN7NO=5dkmV0nXBLo; Path=/; HttpOnly"})
-            if fault.kind == "jsl":
-                return self._send(521, (BLOCKS / "jsl-521.html").read_bytes(),
-                                  headers={"Set-Cookie": "__jsluid_s=6452684553c30942fcb8cff8d5aa5a5b; "
-                                                         "max-age=31536000; path=/; HttpOnly",
-                                           "X-Via-JSL": "7b3cd58,-"})
-            if fault.kind == "too-frequent":
-                return self._send(200, (BLOCKS / "too-frequent-200.html").read_bytes())
-            if fault.kind == "bad-json":
-                return self._send(200, b'{"success":true,"data":{"html":"<ul><li><a href=', JSON_TYPE)
-            if fault.kind == "deep-json":
-                return self._send(200, b'{"success":true,"data":' + b"[" * 200_000 + b"]" * 200_000 + b"}", JSON_TYPE)
-            if fault.kind == "cut":  # the server's own answer cut short, its length saying so
-                self.close_connection = True
-                answer = self._answer_bytes(method, path, query, form)
-                return self._send(200, answer[: len(answer) // 2], "text/xml;charset=UTF-8")
-            if fault.kind == "truncate":
-                body = replica.rewrite(replica.page(path))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=UTF-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                return 200
-            raise ValueError(f"unknown fault {fault.kind}")
-
-        def _answer_bytes(self, method: str, path: str, query: dict[str, list[str]], form: str) -> bytes:
-            if path == UNIT_PATH:
-                return self._unit(query)
-            if path == replica.proxy_path:
-                return self._dataproxy(query, form)
-            return replica.rewrite(replica.page(path))
-
-    return Handler
+Replica.handler = HanwebHandler
 
 
 def _list_page(query: dict[str, list[str]]) -> int | None:
@@ -657,4 +468,4 @@ def sites_toml(replicas: dict, allowed_hosts: dict[str, list[str]] | None = None
     return "\n".join(lines)
 
 
-__all__ = ["Fault", "Replica", "Variant", "copies", "sites_toml", "urlencode"]
+__all__ = ["BLOCKS", "Fault", "HanwebHandler", "Logged", "Replica", "Variant", "copies", "sites_toml", "urlencode"]

@@ -233,15 +233,17 @@ class ProposalsSpider(scrapy.Spider):
             yield following
 
     def end_walk(self, walk: Walk, how: str) -> Iterator[PageItem]:
-        """The walk reached the end of its list: a failure if the list said it holds more."""
+        """The walk reached the end of its list: a failure if the list said it holds more than its
+        pages listed (unless a page of it was lost: that failure is reported already, and explains it)."""
         walk.ended = how
-        if walk.total is not None and walk.listed < walk.total:
+        if walk.total is not None and walk.listed < walk.total and not walk.lost_pages:
             reason = f"the list states {walk.total} records but its pages listed {walk.listed}"
             yield PageItem(FAILED, walk.site, walk.column_url, fetched_at=self.state.now(), reason=reason,
                            column=walk.column_url)
 
     def after_failed_page(self, walk: Walk, page: int) -> Iterator[Any]:
         """A list page failed: go on with the next one where the list's length is known."""
+        walk.lost_pages += 1
         if walk.platform is not None and walk.last_page is not None and page < walk.last_page:
             yield from self.next_page(walk, page)
 
