@@ -73,6 +73,7 @@ class SiteGateMiddleware:
         if state is None:
             return
         netloc = _netloc(request)
+        request.meta["download_slot"] = netloc  # politeness per host and port (Scrapy's own slots: per host name)
         cause = state.hosts.cause(netloc)
         if cause:
             raise GivenUp(cause)
@@ -261,4 +262,5 @@ class SpiderErrorsMiddleware:
         logger.error("error reading %s", response.url, exc_info=exception)
         first = (str(exception).strip().splitlines() or [""])[0]
         return [PageItem(FAILED, site, response.url, status=response.status, column=response.meta.get("column"),
+                         ack=response.meta.get("frontier_key"),
                          reason=f"error reading the page: {type(exception).__name__}: {first}".rstrip(": "))]

@@ -51,9 +51,9 @@ def default_log(db: str | None) -> Path:
     return path.with_name(path.stem + ".crawl.log") if path is not None else Path("proposals-crawl.log")
 
 
-def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool) -> CrawlState:
+def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool, runs: bool = True) -> CrawlState:
     """The crawl's state: opens (and checks) the archive before Scrapy starts."""
-    return CrawlState.from_settings(settings, sites, full=full)
+    return CrawlState.from_settings(settings, sites, full=full, runs=runs)
 
 
 def run_crawl(state: CrawlState, settings: Settings) -> CrawlResult:
@@ -67,3 +67,60 @@ def run_crawl(state: CrawlState, settings: Settings) -> CrawlResult:
     return CrawlResult(state.totals(), reason or "finished",
                        {slug: Counter(site.counts) for slug, site in state.sites.items()}, state.problems(),
                        time.monotonic() - started)
+
+
+# --- crawls shared by workers in one Redis (crawler/shared.py) --------------------------------------
+
+
+def shared_sites(frontier, chosen: list[SiteConfig], wait: float) -> list[SiteConfig]:
+    """The sites of a shared crawl: those named here and those other workers seeded (waited for up to
+    `wait` seconds when none is named and none is seeded yet)."""
+    deadline = time.monotonic() + wait
+    while True:
+        seeded = frontier.sites()
+        if chosen or seeded or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    named = {site.slug for site in chosen}
+    return list(chosen) + [site for site in seeded if site.slug not in named]
+
+
+def join_shared(state: CrawlState, frontier, idle: float):
+    """This worker joins the shared crawl and claims the seeding of the sites nobody seeded yet."""
+    from .shared import SharedCrawl
+
+    shared = SharedCrawl(frontier, idle=idle)
+    state.shared = shared
+    for slug, site in state.sites.items():
+        if frontier.claim_site(site.config):
+            shared.seed_slugs.add(slug)
+    frontier.join(shared.worker)
+    if shared.seed_slugs:
+        frontier.seeding(shared.worker, True)
+    return shared
+
+
+def seed_shared(state: CrawlState, settings: Settings) -> int:
+    """Queue the column pages (and pages to revalidate) of the sites this process claimed, without
+    crawling; how many requests were queued."""
+    import asyncio
+
+    from scrapy.utils.request import request_to_dict
+
+    shared = state.shared
+    spider = ProposalsSpider(sites=[site.config for site in state.sites.values()], full=state.full, state=state)
+    spider.settings = settings
+
+    async def requests():
+        return [request async for request in spider.start()]
+
+    from scrapy_redis import picklecompat
+
+    queued = 0
+    for request in asyncio.run(requests()):
+        shared.frontier.push(picklecompat.dumps(request_to_dict(request, spider=spider)), request.priority)
+        queued += 1
+    shared.frontier.seeding(shared.worker, False)
+    shared.frontier.leave(shared.worker)
+    state.engine.dispose()
+    return queued

@@ -46,6 +46,11 @@ PROPOSALS_REVALIDATE_CYCLE = 30        # every other archived page is asked agai
 PROPOSALS_BATCH = 50                   # records per archive transaction
 PROPOSALS_NOW = ""                     # the instant the crawl believes it starts at (ISO); empty: the clock
 
+# Crawls shared by workers in one Redis (`proposals crawl --redis URL`, crawler/shared.py)
+PROPOSALS_REDIS_KEY = "proposals"      # the crawl's key prefix: workers with the same one share a crawl
+PROPOSALS_REDIS_IDLE = 60.0            # seconds the shared frontier stays empty before a worker stops
+PROPOSALS_REDIS_HEARTBEAT = 15.0       # a worker silent this long is dead; its requests go back on the queue
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SiteGateMiddleware": 60,         # the site's hosts only; unreachable hosts given up
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

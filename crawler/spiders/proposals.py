@@ -20,12 +20,14 @@ What to fetch is decided here; how a platform pages its lists lives in one modul
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from ..failures import describe
 from ..items import BLOCKED, FAILED, NOT_MODIFIED, RECORD, SKIPPED, PageItem
@@ -45,6 +47,26 @@ def _usage_error(message: str) -> SystemExit:
     """`scrapy crawl` with bad arguments: one line on stderr, exit 2 (as `proposals crawl` does)."""
     sys.stderr.write(f"error: {message}\n")
     return SystemExit(2)
+
+
+def acknowledged(callback):
+    """A callback of a shared crawl (crawler/shared.py): its request is done once its page is archived
+    (the first page item it yields carries the request's key to the pipeline), or, yielding none, once
+    its requests are queued."""
+
+    @functools.wraps(callback)
+    def wrapper(self, answer, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        meta = answer.request.meta if isinstance(answer, Failure) else answer.meta
+        key = meta.get("frontier_key")
+        carried = key is None
+        for result in callback(self, answer, *args, **kwargs):
+            if not carried and isinstance(result, PageItem):
+                result.ack, carried = key, True
+            yield result
+        if not carried:
+            self.state.shared.ack(key, meta.get("site") or "?")
+
+    return wrapper
 
 
 class ProposalsSpider(scrapy.Spider):
@@ -95,7 +117,8 @@ class ProposalsSpider(scrapy.Spider):
     # --- what to fetch -------------------------------------------------------------------------
 
     async def start(self):
-        for slug, site in self.state.sites.items():
+        for slug in self.state.seeds():
+            site = self.state.sites[slug]
             for column_url in site.config.columns:
                 walk = self.state.walk(slug, column_url)
                 yield scrapy.Request(column_url, callback=self.parse_column, errback=self.failed,
@@ -107,6 +130,8 @@ class ProposalsSpider(scrapy.Spider):
                 for page in self.state.to_revalidate(slug):
                     if site.config.allows(page.url) and self.state.claim(slug, page.url):
                         yield self.detail_request(slug, page.url, conditional=True)
+        if self.state.shared is not None:  # every seed is queued: the others may stop when the queue is empty
+            self.state.shared.frontier.seeding(self.state.shared.worker, False)
 
     def detail_request(self, site: str, url: str, *, conditional: bool = False, platform: str | None = None,
                        column: str | None = None) -> scrapy.Request:
@@ -168,7 +193,7 @@ class ProposalsSpider(scrapy.Spider):
         walk.last_page = listing.last_page or walk.last_page
         yield from self.follow(walk, fresh)
         if walk.resumable and walk.known_streak >= self.settings.getint("PROPOSALS_LIST_OVERLAP"):
-            walk.ended = "caught-up"  # the rest of the list was archived by a complete walk
+            self.state.ended(walk, "caught-up")  # the rest of the list was archived by a complete walk
             return
         if not listing.entries or (walk.last_page is not None and page >= walk.last_page) or (
                 walk.last_page is None and walk.total is not None and len(walk.seen) >= walk.total):
@@ -185,7 +210,7 @@ class ProposalsSpider(scrapy.Spider):
 
     def end_walk(self, walk: Walk, how: str) -> Iterator[PageItem]:
         """The walk reached the end of its list: a failure if the list said it holds more."""
-        walk.ended = how
+        self.state.ended(walk, how)
         if walk.total is not None and walk.listed < walk.total:
             reason = f"the list states {walk.total} records but its pages listed {walk.listed}"
             yield PageItem(FAILED, walk.site, walk.column_url, fetched_at=self.state.now(), reason=reason,
@@ -198,6 +223,7 @@ class ProposalsSpider(scrapy.Spider):
 
     # --- callbacks ---------------------------------------------------------------------------------
 
+    @acknowledged
     def parse_column(self, response: Response, walk: Walk) -> Iterator[Any]:
         if response.meta.get("blocked") or response.meta.get("failed"):
             yield self.flagged(response)
@@ -218,6 +244,7 @@ class ProposalsSpider(scrapy.Spider):
         else:
             yield from self.next_page(walk, 0)
 
+    @acknowledged
     def parse_list(self, response: Response, walk: Walk, page: int) -> Iterator[Any]:
         if response.meta.get("blocked") or response.meta.get("failed"):
             yield self.flagged(response)
@@ -231,6 +258,7 @@ class ProposalsSpider(scrapy.Spider):
             return
         yield from self.walk_page(walk, page, listing)
 
+    @acknowledged
     def parse_detail(self, response: Response) -> Iterator[PageItem]:
         if response.status == 304:
             yield self.page_item(response, NOT_MODIFIED)
@@ -253,6 +281,7 @@ class ProposalsSpider(scrapy.Spider):
             return self.page_item(response, kind, reason=f"not a proposal page: {error}")
         return self.page_item(response, RECORD, record=record)
 
+    @acknowledged
     def failed(self, failure) -> Iterator[Any]:
         request = failure.request
         response = getattr(failure.value, "response", None)
