@@ -29,6 +29,7 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from tldextract import TLDExtract
@@ -250,6 +251,22 @@ class DelayMiddleware:
         delay = request.meta.pop("delay", 0)
         if delay and delay > 0:
             await asyncio.sleep(delay)
+
+
+class SiteAutoThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, whose floor for a host is its site's own `delay` (DOWNLOAD_SLOTS) where
+    the sites file sets one, and DOWNLOAD_DELAY elsewhere."""
+
+    def _response_downloaded(self, response, request, spider) -> None:
+        configured = self.crawler.settings.getdict("DOWNLOAD_SLOTS").get(request.meta.get("download_slot"), {})
+        if "delay" not in configured:
+            super()._response_downloaded(response, request, spider)
+            return
+        floor, self.mindelay = self.mindelay, float(configured["delay"])
+        try:
+            super()._response_downloaded(response, request, spider)
+        finally:
+            self.mindelay = floor
 
 
 class SpiderErrorsMiddleware:

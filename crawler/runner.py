@@ -59,6 +59,12 @@ def open_state(sites: list[SiteConfig], settings: Settings, *, full: bool, runs:
 def run_crawl(state: CrawlState, settings: Settings) -> CrawlResult:
     """Crawl until done (or Ctrl-C: Scrapy stops cleanly and what was fetched is archived)."""
     started = time.monotonic()
+    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+    for site in state.sites.values():  # a site's own delay, on each of its hosts
+        if site.config.delay is not None:
+            for host in site.config.hosts:
+                slots.setdefault(host, {})["delay"] = site.config.delay
+    settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ProposalsSpider)
     process.crawl(crawler, sites=[site.config for site in state.sites.values()], full=state.full, state=state)

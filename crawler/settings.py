@@ -60,6 +60,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BlockMiddleware": 560,
     "crawler.middlewares.DelayMiddleware": 990,
 }
+EXTENSIONS = {"scrapy.extensions.throttle.AutoThrottle": None,
+              "crawler.middlewares.SiteAutoThrottle": 0}  # AutoThrottle, with a site's own delay as its floor
 SPIDER_MIDDLEWARES = {"crawler.middlewares.SpiderErrorsMiddleware": 950}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 # No listening ports: no telnet console, no remote control server.

@@ -19,7 +19,7 @@ this module adds:
   seeding) for `PROPOSALS_REDIS_IDLE` seconds;
 - politeness for the crawl as a whole (`GatedDownloadHandler`): before a request goes on the wire
   it takes one of the host's `CONCURRENT_REQUESTS_PER_DOMAIN` leases in Redis and waits until the
-  host's last request started at least its delay ago (`DOWNLOAD_DELAY`, or the longer delay a
+  host's last request started at least its delay ago (its site's `delay`, else `DOWNLOAD_DELAY`, or the longer delay a
   worker's AutoThrottle or block backoff holds for that host, shared for a while with every
   worker); the lease is given back when the answer is in. Time is Redis's clock (TIME), so the
   machines' clocks do not matter; a lease of a dead worker expires or is taken back with its work;
@@ -399,13 +399,17 @@ class GatedDownloadHandler(HTTP11DownloadHandler):
         settings = crawler.settings
         self.concurrency = max(settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), 1)
         self.base_delay = settings.getfloat("DOWNLOAD_DELAY")
+        self.slots = settings.getdict("DOWNLOAD_SLOTS")  # a site's own delay, on each of its hosts
         self.ttl = settings.getfloat("DOWNLOAD_TIMEOUT") + 30
         self.counter = 0
+
+    def _base(self, request: Request) -> float:
+        return float(self.slots.get(request.meta.get("download_slot"), {}).get("delay", self.base_delay))
 
     def _delay(self, request: Request) -> float:
         downloader = self._crawler.engine.downloader
         slot = downloader.slots.get(request.meta.get("download_slot"))
-        return max(self.base_delay, slot.delay if slot is not None else 0.0)
+        return max(self._base(request), slot.delay if slot is not None else 0.0)
 
     async def download_request(self, request: Request, spider=None):
         state = getattr(self._crawler.spider, "state", None)
@@ -419,7 +423,7 @@ class GatedDownloadHandler(HTTP11DownloadHandler):
                 frontier.k("gate", netloc, "delay"), frontier.k("leases", shared.worker)]
         while True:
             wait = float(frontier.acquire_script(keys=keys, args=[member, self.concurrency, self._delay(request),
-                                                                  self.base_delay, self.ttl]))
+                                                                  self._base(request), self.ttl]))
             if wait <= 0:
                 break
             await asyncio.sleep(min(wait, 1.0))

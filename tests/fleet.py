@@ -44,10 +44,12 @@ class Workers:
     """`proposals crawl --redis` processes sharing one crawl (key) into one archive (db)."""
 
     def __init__(self, tmp: Path, replicas: dict, redis_url: str, db: str, key: str, *,
-                 settings: dict[str, str] | None = None) -> None:
+                 settings: dict[str, str] | None = None, delay: float | None = None) -> None:
         self.tmp, self.replicas, self.redis_url, self.db, self.key = tmp, replicas, redis_url, db, key
         self.sites = tmp / "sites.toml"
-        self.sites.write_text(sites_toml(replicas), encoding="utf-8")
+        own = f"delay = {delay}\n" if delay is not None else ""  # each site's delay, in its sites file
+        self.sites.write_text("\n".join(sites_toml({slug: replica}).rstrip("\n") + "\n" + own
+                                        for slug, replica in replicas.items()), encoding="utf-8")
         self.settings = {"PROPOSALS_REDIS_KEY": key, "PROPOSALS_REDIS_IDLE": "2",
                          "PROPOSALS_REDIS_HEARTBEAT": "3"} | (settings or {})
         self.count = 0

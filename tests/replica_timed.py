@@ -12,6 +12,7 @@ Self-contained on top of tests/replica.py: the handler is wrapped, nothing of it
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -62,7 +63,7 @@ class TimedReplica(Replica):
     def min_gap(self) -> float | None:
         """The shortest time between the starts of two requests to this host."""
         starts = [start for start, _, _ in self.spans()]
-        return min((b - a for a, b in zip(starts, starts[1:], strict=False)), default=None)
+        return min((b - a for a, b in itertools.pairwise(starts)), default=None)
 
 
 __all__ = ["TimedReplica"]
