@@ -128,5 +128,6 @@ def seed_shared(state: CrawlState, settings: Settings) -> int:
         queued += 1
     shared.frontier.seeding(shared.worker, False)
     shared.frontier.leave(shared.worker)
+    shared.frontier.server.incr(shared.frontier.k("left"))
     state.engine.dispose()
     return queued

@@ -196,6 +196,7 @@ class Frontier:
                 moved = self.requeue(worker)
                 self.server.hdel(self.k("workers"), worker)
                 self.server.srem(self.k("seeding"), worker)
+                self.server.incr(self.k("left"))
                 if moved:
                     logger.warning("worker %s is gone: %d of its requests are back on the queue", worker, moved)
                 back += moved
@@ -244,6 +245,7 @@ class Frontier:
                 if value:
                     pipe.hincrby(self.k("counts"), f"{slug}\t{name}", int(value))
         pipe.incr(self.k("finished"))
+        pipe.incr(self.k("left"))
         pipe.execute()
 
     def counts(self) -> dict[str, Counter]:
@@ -257,8 +259,11 @@ class Frontier:
         return int(self.server.get(self.k("finished")) or 0)
 
     def clear_if_done(self) -> bool:
-        """Delete the crawl's keys if no worker is left in it and nothing is queued."""
+        """Delete the crawl's keys if every process that joined has left it (finished, seeded only, or
+        found dead) and nothing is queued."""
         if self.server.hlen(self.k("workers")) or self.server.zcard(self.queue_key):
+            return False
+        if int(self.server.get(self.k("left")) or 0) < int(self.server.get(self.k("joined")) or 0):
             return False
         self.clear()
         return True

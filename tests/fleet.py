@@ -46,6 +46,7 @@ class Workers:
     def __init__(self, tmp: Path, replicas: dict, redis_url: str, db: str, key: str, *,
                  settings: dict[str, str] | None = None, delay: float | None = None) -> None:
         self.tmp, self.replicas, self.redis_url, self.db, self.key = tmp, replicas, redis_url, db, key
+        tmp.mkdir(parents=True, exist_ok=True)
         self.sites = tmp / "sites.toml"
         own = f"delay = {delay}\n" if delay is not None else ""  # each site's delay, in its sites file
         self.sites.write_text("\n".join(sites_toml({slug: replica}).rstrip("\n") + "\n" + own
