@@ -266,3 +266,27 @@ def test_joining_a_crawl_nobody_seeded(tmp_path, key):
         "name sites (or --all, --url) to seed one"]
     shown = _cli("--redis", REDIS_URL, "--status", "--set", f"PROPOSALS_REDIS_KEY={key}")
     assert shown.returncode == 0 and shown.stdout == f"no crawl under {key} in {REDIS_URL}\n"
+
+
+@needs_redis
+def test_seed_then_a_bare_worker_crawls_it(tmp_path, sites, key):
+    two = dict(list(sites.items())[:2])
+    _clear_logs(two)
+    db = tmp_path / "archive.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    crew = Workers(tmp_path, two, REDIS_URL, str(db), key, delay=DELAY)
+    seeded = crew.run(*two, "--seed")
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stderr.strip() == f"seeded 2 of 2 sites (4 requests) into {key} in {REDIS_URL}"
+    assert not any(replica.requests() for replica in two.values())  # seeding fetches nothing
+    shown = crew.run("--status")
+    rows = [line.split() for line in shown.stdout.splitlines()[1:] if line.startswith("county")]
+    assert rows == [["county00", "2", "0", "0"], ["county01", "2", "0", "0"]], shown.stdout
+    worker = crew.run()  # names no site: crawls what was seeded
+    assert worker.returncode == 0, worker.stderr
+    assert _archived(f"sqlite:///{db}") == Counter(_expected(two))
+    with engine.connect() as connection:
+        runs = connection.execute(select(CrawlRun.status, CrawlRun.new)).all()
+    engine.dispose()
+    assert sorted(runs) == [("ok", RECORDS), ("ok", RECORDS)]  # the worker's runs; seeding starts none
