@@ -111,8 +111,6 @@ def seed_shared(state: CrawlState, settings: Settings) -> int:
     crawling; how many requests were queued."""
     import asyncio
 
-    from scrapy.utils.request import request_to_dict
-
     shared = state.shared
     spider = ProposalsSpider(sites=[site.config for site in state.sites.values()], full=state.full, state=state)
     spider.settings = settings
@@ -124,7 +122,7 @@ def seed_shared(state: CrawlState, settings: Settings) -> int:
 
     queued = 0
     for request in asyncio.run(requests()):
-        shared.frontier.push(picklecompat.dumps(request_to_dict(request, spider=spider)), request.priority)
+        shared.frontier.push(picklecompat.dumps(request.to_dict(spider=spider)), request.priority)
         queued += 1
     shared.frontier.seeding(shared.worker, False)
     shared.frontier.leave(shared.worker)

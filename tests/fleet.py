@@ -8,6 +8,7 @@ after `latency` seconds and timing it (tests/replica_timed.py).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -23,7 +24,7 @@ HAIDAO = FIXTURES / "haidao"
 
 def fleet(sites: int, records: int, latency: float) -> dict[str, TimedReplica]:
     replicas = {}
-    columns = [str(c["column_id"]) for c in __import__("json").loads((HAIDAO / "site.json").read_text())["columns"]]
+    columns = [str(c["column_id"]) for c in json.loads((HAIDAO / "site.json").read_text(encoding="utf-8"))["columns"]]
     for number in range(sites):
         listed, pages, _ = copies(HAIDAO, records, prefix=f"s{number}")
         replica = TimedReplica(HAIDAO, records={columns[0]: listed, columns[1]: []}, pages=pages, latency=latency)

@@ -22,7 +22,7 @@ from fleet import Workers, fleet, redis_key, stop
 from sqlalchemy import func, select
 
 from archive.db import make_engine, upgrade
-from archive.models import CrawlRun, Proposal
+from archive.models import CrawlRun, Organization, Person, Proposal
 
 REDIS_URL = os.environ.get("PROPOSALS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SITES, RECORDS, LATENCY, DELAY = 24, 9, 0.25, 0.25
@@ -91,6 +91,15 @@ def _archived(db: str) -> Counter:
     return urls
 
 
+def _people(db: str) -> tuple[int, int]:
+    engine = make_engine(db)
+    with engine.connect() as connection:
+        counts = (connection.scalar(select(func.count(Person.id))),
+                  connection.scalar(select(func.count(Organization.id))))
+    engine.dispose()
+    return counts
+
+
 def _expected(replicas) -> set[str]:
     return {replica.url(record["path"]) for replica in replicas.values() for record in replica.columns[0].records}
 
@@ -121,6 +130,7 @@ def test_three_workers_archive_every_record_once_faster_and_politely(tmp_path, s
     assert results[0].returncode == 0, results[0].stderr[-2000:]
     assert _archived(pg) == Counter(expected)
     one_host = _concurrency(sites)
+    people_alone = _people(pg)
 
     with fresh_postgres_database() as db:
         engine = make_engine(db)
@@ -130,6 +140,7 @@ def test_three_workers_archive_every_record_once_faster_and_politely(tmp_path, s
         for result in results:
             assert result.returncode == 0, result.stderr[-2000:]
         archived = _archived(db)
+        people_together = _people(db)
         with engine.connect() as connection:
             runs = connection.execute(select(CrawlRun.host, CrawlRun.pid, func.sum(CrawlRun.new))
                                       .group_by(CrawlRun.host, CrawlRun.pid)).all()
@@ -139,6 +150,8 @@ def test_three_workers_archive_every_record_once_faster_and_politely(tmp_path, s
     Frontier(REDIS_URL, key + "-3").clear()
     # every record archived exactly once, in one archive written by three workers
     assert archived == Counter(expected)
+    # the persons and units every site shares, written by three workers at once: each once
+    assert people_together == people_alone and min(people_alone) > 0
     # each worker wrote its own crawl_run rows; their counts add up to the crawl (and say so in the summary)
     assert len(runs) == 3 and sum(new for *_, new in runs) == len(expected)
     assert all(new > 0 for *_, new in runs), runs
