@@ -24,6 +24,7 @@ import functools
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -124,6 +125,7 @@ class ProposalsSpider(scrapy.Spider):
                 yield scrapy.Request(column_url, callback=self.parse_column, errback=self.failed,
                                      priority=LIST_PRIORITY, dont_filter=True,
                                      meta={"site": slug, "list_page": True, "column": column_url,
+                                           "download_slot": _host(column_url),
                                            "platform": site.config.platform},
                                      cb_kwargs={"walk": walk})
             if not self.state.full:
@@ -145,7 +147,8 @@ class ProposalsSpider(scrapy.Spider):
         # each page is asked for once per crawl (CrawlState.claim), so Scrapy's duplicate filter is
         # not needed, and must not swallow a redirect back to a page already seen (a loop)
         return scrapy.Request(url, callback=self.parse_detail, errback=self.failed, headers=headers,
-                              meta={"site": site, "platform": platform, "column": column}, dont_filter=True)
+                              meta={"site": site, "platform": platform, "column": column,
+                                    "download_slot": _host(url)}, dont_filter=True)
 
     def follow(self, walk: Walk, entries: Iterable[ListEntry]) -> list[scrapy.Request]:
         """Detail requests for a list page's entries that are not archived (all of them with --full)."""
@@ -176,7 +179,8 @@ class ProposalsSpider(scrapy.Spider):
         headers = {"Referer": walk.column_url} | (XHR_HEADERS if wanted.xhr else {})
         options = dict(callback=self.parse_list, errback=self.failed, headers=headers, priority=LIST_PRIORITY,
                        cb_kwargs={"walk": walk, "page": page}, dont_filter=True,
-                       meta={"site": walk.site, "list_page": True, "column": walk.column_url})
+                       meta={"site": walk.site, "list_page": True, "column": walk.column_url,
+                             "download_slot": _host(wanted.url)})
         if wanted.form is None:
             return scrapy.Request(wanted.url, **options)
         return scrapy.FormRequest(wanted.url, formdata=dict(wanted.form), **options)
@@ -305,6 +309,12 @@ class ProposalsSpider(scrapy.Spider):
                         etag=_header(headers, b"ETag"), last_modified=_header(headers, b"Last-Modified"),
                         content_type=_header(headers, b"Content-Type"), column=response.meta.get("column"),
                         **fields)
+
+
+def _host(url: str) -> str:
+    """A request's download slot: its host and port (what the scheduler's per-slot queues and the
+    downloader's slots both go by; SiteGateMiddleware sets it again for redirects)."""
+    return urlsplit(url).netloc.lower()
 
 
 def _header(headers, name: bytes) -> str | None:
