@@ -122,8 +122,7 @@ def seed_shared(state: CrawlState, settings: Settings) -> int:
 
     queued = 0
     for request in asyncio.run(requests()):
-        shared.frontier.push(picklecompat.dumps(request.to_dict(spider=spider)), request.priority)
-        queued += 1
+        queued += shared.push(request, picklecompat.dumps(request.to_dict(spider=spider)))
     shared.frontier.seeding(shared.worker, False)
     shared.frontier.leave(shared.worker)
     shared.frontier.server.incr(shared.frontier.k("left"))

@@ -77,6 +77,13 @@ end
 redis.call('DEL', KEYS[2])
 return #entries / 2
 """
+# a detail page: claimed in the duplicate filter and queued in one step, or neither (a replayed list page
+# then finds its pages queued, or claims them itself)
+_CLAIM_PUSH = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
 # a host's lease: KEYS leases (zset member -> expiry), next start, shared delay, the worker's leases;
 # ARGV member, concurrency, delay, base delay, lease ttl. Returns '0' (taken) or seconds to wait.
 _ACQUIRE = """
@@ -129,6 +136,7 @@ class Frontier:
         self.server = redis.Redis.from_url(url)
         self._pop = self.server.register_script(_POP)
         self._requeue = self.server.register_script(_REQUEUE)
+        self._claim_push = self.server.register_script(_CLAIM_PUSH)
         self.acquire_script = self.server.register_script(_ACQUIRE)
 
     def k(self, *parts: str) -> str:
@@ -159,6 +167,11 @@ class Frontier:
 
     def push(self, encoded: bytes, priority: int) -> None:
         self.server.zadd(self.queue_key, {encoded: -priority})
+
+    def claim_push(self, fingerprint: str, encoded: bytes, priority: int) -> bool:
+        """Queue a page no worker of the crawl has asked for (scrapy-redis's duplicate filter), atomically."""
+        keys = [self.dupefilter_key, self.queue_key]
+        return bool(self._claim_push(keys=keys, args=[fingerprint, -priority, encoded]))
 
     # --- workers ---------------------------------------------------------------------------------
 
@@ -304,9 +317,14 @@ class SharedCrawl:
 
         self.dupefilter = RFPDupeFilter(frontier.server, frontier.dupefilter_key)
 
-    def claim(self, url: str) -> bool:
-        """True the first time any worker of the crawl asks for this page (scrapy-redis's duplicate filter)."""
-        return not self.dupefilter.request_seen(Request(url))
+    def push(self, request: Request, encoded: bytes) -> bool:
+        """Queue a request; a detail page (`meta["claim"]`) only if no worker of the crawl asked for it yet,
+        claimed in scrapy-redis's duplicate filter in the same step, so that a list page replayed after
+        its worker died finds each of its pages queued or unclaimed, never claimed and lost."""
+        if request.meta.get("claim"):
+            return self.frontier.claim_push(self.dupefilter.request_fingerprint(request), encoded, request.priority)
+        self.frontier.push(encoded, request.priority)
+        return True
 
     def ack(self, key: str | None, site: str) -> None:
         if key:
@@ -350,7 +368,11 @@ class SharedScheduler(Scheduler):
 
     def enqueue_request(self, request):
         key = request.meta.pop("frontier_key", None)  # a retry or a redirect of a request this worker held
-        queued = super().enqueue_request(request)
+        if key:
+            request.meta.pop("claim", None)  # claimed when it was first queued
+        queued = self.shared.push(request, self.queue._encode_request(request))
+        if queued and self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
         if key:
             self.frontier.handed_back(self.shared.worker, key)
         return queued

@@ -176,7 +176,7 @@ class CrawlState:
         """True the first time a detail page is asked for in this crawl (a page listed twice is fetched once;
         in a shared crawl, once for all its workers)."""
         if self.shared is not None:
-            return self.shared.claim(url)
+            return True  # claimed as it is queued (crawler.shared.SharedCrawl.push)
         requested = self.sites[slug].requested
         if url in requested:
             return False

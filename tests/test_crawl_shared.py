@@ -181,16 +181,16 @@ def test_a_worker_killed_midway_costs_nothing(tmp_path, sites, pg, key):
     seeder = crew.start(*sites)
     victim, other = crew.start(), crew.start()  # these join the crawl the first one seeds
     held, deadline = 0, time.monotonic() + 60
-    victim_name = None
-    while time.monotonic() < deadline:  # midway: a third archived, the victim holding requests
+    victim_name, status = None, None
+    while time.monotonic() < deadline and victim.poll() is None:  # midway: a quarter done, the victim holding some
         status = frontier.status()
         done = sum(row["done"] for row in status["sites"])
         mine = [w for w in status["workers"] if f":{victim.pid}:" in w["worker"]]
-        if mine and mine[0]["in_flight"] and done >= len(expected) // 3:
+        if mine and mine[0]["in_flight"] and done >= len(expected) // 4:
             held, victim_name = mine[0]["in_flight"], mine[0]["worker"]
             break
         time.sleep(0.1)
-    assert held, "the victim never held a request"
+    assert held, (status, victim.poll(), victim.poll() is not None and victim.communicate()[1][-1500:])
     shown = subprocess.run(crew.command("--status"), capture_output=True, text=True, timeout=30)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
@@ -211,7 +211,7 @@ def test_a_worker_killed_midway_costs_nothing(tmp_path, sites, pg, key):
     assert lines[0].startswith(f"crawl {key} in {REDIS_URL}: 3 workers"), lines[:3]
     rows = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("county")}
     assert set(rows) == set(sites) and all(len(v) == 3 and all(n.isdigit() for n in v) for v in rows.values())
-    assert sum(int(v[2]) for v in rows.values()) >= len(expected) // 3
+    assert sum(int(v[2]) for v in rows.values()) >= len(expected) // 4
     # what is left of the crawl in Redis: nothing (the last worker out cleared it)
     assert not list(frontier.server.scan_iter(match=key + ":*"))
 

@@ -147,7 +147,7 @@ class ProposalsSpider(scrapy.Spider):
         # each page is asked for once per crawl (CrawlState.claim), so Scrapy's duplicate filter is
         # not needed, and must not swallow a redirect back to a page already seen (a loop)
         return scrapy.Request(url, callback=self.parse_detail, errback=self.failed, headers=headers,
-                              meta={"site": site, "platform": platform, "column": column,
+                              meta={"site": site, "platform": platform, "column": column, "claim": True,
                                     "download_slot": _host(url)}, dont_filter=True)
 
     def follow(self, walk: Walk, entries: Iterable[ListEntry]) -> list[scrapy.Request]:
