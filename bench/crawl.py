@@ -9,6 +9,14 @@ pages and parses each detail page with selectolax, writing nothing. The measured
 `proposals crawl` into a fresh SQLite archive. Each runs in a child process of its own and reports
 its pages per minute (detail pages) and its peak memory (max RSS). Running at two sizes shows
 whether memory stays flat as the records grow. Targets: within 2x of the bare spider; flat memory.
+
+    python bench/crawl.py --workers [--sites 24] [--per-site 9] [--latency 0.25] [--delay 0.25]
+
+One worker against three of `proposals crawl --redis` (crawler/shared.py) over a fleet of slow
+replica sites (a port each, every answer `latency` late, each site's `delay` in its sites file,
+AutoThrottle, robots.txt and 2 requests per host as shipped) into a fresh PostgreSQL database,
+through the Redis on 127.0.0.1: wall time, pages a minute, and the most requests any host was
+answering at once (the replicas' own timing).
 """
 
 from __future__ import annotations
@@ -123,6 +131,54 @@ def run_child(kind: str, column_url: str, directory: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def bench_workers(sites: int, per_site: int, latency: float, delay: float) -> int:
+    """1 worker, then 3, over the same fleet, each into a fresh PostgreSQL database."""
+    from conftest import fresh_postgres_database
+    from fleet import Workers, fleet, redis_key, stop
+    from sqlalchemy import func, select
+
+    from archive.db import make_engine, upgrade
+    from archive.models import Proposal
+    from crawler.shared import Frontier
+
+    redis_url = "redis://127.0.0.1:6379/0"
+    replicas = fleet(sites, per_site, latency)
+    rows = []
+    try:
+        for workers in (1, 3):
+            for replica in replicas.values():
+                replica.clear_log()
+                replica._spans.clear()
+            key = redis_key()
+            with fresh_postgres_database() as db, tempfile.TemporaryDirectory(prefix="bench-shared-") as tmp:
+                engine = make_engine(db)
+                upgrade(engine)
+                crew = Workers(Path(tmp), replicas, redis_url, db, key, delay=delay)
+                started = time.monotonic()
+                processes = [crew.start(*replicas) for _ in range(workers)]
+                for process in processes:
+                    _, err = process.communicate(timeout=600)
+                    if process.returncode != 0:
+                        raise SystemExit(f"a worker failed:\n{err[-2000:]}")
+                seconds = time.monotonic() - started
+                with engine.connect() as connection:
+                    archived = connection.scalar(select(func.count(Proposal.id)))
+                engine.dispose()
+                Frontier(redis_url, key).clear()
+            pages = sum(len(r.requests()) for r in replicas.values())
+            most = max(r.max_concurrency() for r in replicas.values())
+            rows.append((workers, seconds, pages, archived, most))
+    finally:
+        stop(replicas)
+    print(f"shared crawl of {sites} sites x {per_site} records (answers {latency} s late, {delay} s delay per site, "
+          "AutoThrottle and 2 requests per host as shipped), into PostgreSQL")
+    print(f"{'workers':>8s}{'seconds':>9s}{'pages/min':>11s}{'archived':>10s}{'most at once per host':>23s}")
+    for workers, seconds, pages, archived, most in rows:
+        print(f"{workers:>8d}{seconds:9.1f}{pages / seconds * 60:11.0f}{archived:10d}{most:23d}")
+    print(f"3 workers: {rows[0][1] / rows[1][1]:.2f}x as fast as 1")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[2000, 500])
@@ -130,7 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", choices=["bare", "ours"])
     parser.add_argument("--column")
     parser.add_argument("--db")
+    parser.add_argument("--workers", action="store_true", help="1 vs 3 workers of a shared crawl (Redis, PostgreSQL)")
+    parser.add_argument("--sites", type=int, default=24)
+    parser.add_argument("--per-site", type=int, default=9)
+    parser.add_argument("--latency", type=float, default=0.25)
+    parser.add_argument("--delay", type=float, default=0.25)
     args = parser.parse_args(argv)
+    if args.workers:
+        return bench_workers(args.sites, args.per_site, args.latency, args.delay)
     if args.child:
         report = child_bare(args.column) if args.child == "bare" else child_ours(args.column, args.db)
         report["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

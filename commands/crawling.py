@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -57,6 +58,13 @@ def crawl_command(
     no_attachments: bool = typer.Option(False, "--no-attachments",
                                         help="Do not fetch the records' attached files (reply letters as PDF, "
                                              "DOCX, DOC, WPS)."),
+    redis: str | None = typer.Option(None, "--redis", metavar="URL", envvar="PROPOSALS_REDIS_URL", show_envvar=True,
+                                     help="Share the crawl with other workers through this Redis "
+                                          "(redis://host:6379/0); with no sites named, join the crawl seeded there."),
+    seed: bool = typer.Option(False, "--seed", help="With --redis: queue the sites' columns for the workers, "
+                                                    "crawl nothing."),
+    status: bool = typer.Option(False, "--status", help="With --redis: show the shared crawl's frontier "
+                                                        "(queued, in flight, done per site) and the workers."),
     db: DbOption = None,
 ) -> None:
     """Crawl the proposal columns of sites into the archive, incrementally.
@@ -71,24 +79,86 @@ def crawl_command(
     that could not be fetched or read is reported, and fails nothing), 2 on bad usage. Ctrl-C stops
     cleanly and keeps what was archived; a crawl killed outright is finished by the next one.
 
+    With --redis URL, any number of workers on any machines share one crawl (scrapy-redis's
+    queue and duplicate filter in that Redis) into one archive (--db postgresql://…): the first
+    worker naming a site queues its columns, workers naming none join, each stops when the
+    shared queue has stayed empty for PROPOSALS_REDIS_IDLE seconds; per-host delay and
+    concurrency hold for all workers together; a worker that dies has its requests crawled by
+    the others.
+
     Example: proposals crawl zhoushan    or    proposals crawl --url http://127.0.0.1:8123/col/col1229511203/index.html
     """
     from crawler.sites import SitesError, choose
 
+    overrides = _overrides(settings)
+    if (seed or status) and not redis:
+        raise fail(f"{'--seed' if seed else '--status'} needs --redis URL (or PROPOSALS_REDIS_URL)", 2)
+    if status:
+        _status(redis, overrides)
+        return
     try:
-        chosen = choose(sites or [], all_sites=all_sites, urls=url or [], extra=sites_file)
+        joining = bool(redis) and not (sites or all_sites or url) and not seed
+        chosen = [] if joining else choose(sites or [], all_sites=all_sites, urls=url or [], extra=sites_file)
     except SitesError as error:
         raise fail(str(error), 2) from None
-    overrides = _overrides(settings) | ({"PROPOSALS_ATTACHMENTS": "False"} if no_attachments else {})
-    _crawl(chosen, overrides, db, full, log)
+    overrides = overrides | ({"PROPOSALS_ATTACHMENTS": "False"} if no_attachments else {})
+    _crawl(chosen, overrides, db, full, log, redis=redis, seed=seed)
+
+
+def _frontier(url: str, overrides: dict[str, str]):
+    from crawler.runner import crawl_settings
+    from crawler.shared import Frontier
+
+    config = crawl_settings(overrides)
+    try:
+        frontier = Frontier(url, config.get("PROPOSALS_REDIS_KEY"),
+                            heartbeat=config.getfloat("PROPOSALS_REDIS_HEARTBEAT"))
+    except ValueError as error:
+        raise fail(f"--redis: {error}", 2) from None
+    try:
+        frontier.ping()
+    except Exception as error:
+        from archive.db import first_line
+
+        raise fail(f"cannot reach Redis at {url}: {first_line(error)}", 1) from None
+    return frontier, config
+
+
+def _status(url: str, overrides: dict[str, str]) -> None:
+    frontier, _ = _frontier(url, overrides)
+    status = frontier.status()
+    if not status["workers"] and not status["sites"]:
+        sys.stdout.write(f"no crawl under {status['key']} in {url}\n")
+        return
+    sys.stdout.write(f"crawl {status['key']} in {url}: {len(status['workers'])} workers\n")
+    for worker in status["workers"]:
+        said = "" if worker["alive"] else " (silent: its requests go back on the queue)"
+        sys.stdout.write(f"  {worker['worker']}: {worker['in_flight']} in flight{said}\n")
+    sys.stdout.write(f"{'site':24s}{'queued':>8s}{'in flight':>11s}{'done':>8s}\n")
+    totals = {"queued": 0, "in_flight": 0, "done": 0}
+    for row in status["sites"]:
+        sys.stdout.write(f"{row['site']:24s}{row['queued']:8d}{row['in_flight']:11d}{row['done']:8d}\n")
+        for name in totals:
+            totals[name] += row[name]
+    sys.stdout.write(f"{'all':24s}{totals['queued']:8d}{totals['in_flight']:11d}{totals['done']:8d}\n")
+
 
 
 def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool, log: Path | None = None, *,
-           files=None, pages: bool = True) -> object:
+           files=None, pages: bool = True, redis: str | None = None, seed: bool = False) -> object:
     """Run a crawl with the live display and its summary; exit 1 if a page failed (or, when only
-    files are fetched, a file could not be fetched)."""
+    files are fetched, a file could not be fetched). `redis`: this worker's part of a shared crawl
+    (`seed`: only queue the sites for the workers)."""
     from archive.db import ArchiveError
-    from crawler.runner import crawl_settings, default_log, open_state, run_crawl
+    from crawler.runner import (
+        crawl_settings,
+        default_log,
+        join_shared,
+        open_state,
+        run_crawl,
+        seed_shared,
+        shared_sites,
+    )
 
     try:
         log = log or default_log(db)
@@ -100,13 +170,30 @@ def _crawl(chosen: list, overrides: dict[str, str], db: str | None, full: bool, 
         log.open("a", encoding="utf-8").close()
     except OSError as error:
         raise fail(f"cannot write the crawl's log {log}: {error.strerror or error}", 2) from None
+    frontier = None
+    if redis:
+        from crawler.shared import redis_settings
+
+        frontier, _ = _frontier(redis, overrides)
+        crawl_config.setdict(redis_settings(redis, frontier.key), priority="cmdline")
+        chosen = shared_sites(frontier, chosen, crawl_config.getfloat("PROPOSALS_REDIS_IDLE"))
+        if not chosen:
+            raise fail(f"nothing to crawl: no crawl is seeded under {frontier.key} in {redis}; "
+                       "name sites (or --all, --url) to seed one", 1)
     try:
-        state = open_state(chosen, crawl_config, full=full, files=files)
+        state = open_state(chosen, crawl_config, full=full, files=files, runs=not seed)
         state.pages = pages
     except ArchiveError as error:
         raise fail(str(error), 1) from None
     except ValueError as error:  # a setting the crawl cannot read (PROPOSALS_NOW …)
         raise fail(f"bad setting: {error}", 2) from None
+    if frontier is not None:
+        shared = join_shared(state, frontier, crawl_config.getfloat("PROPOSALS_REDIS_IDLE"))
+        if seed:
+            queued = seed_shared(state, crawl_config)
+            stderr.print(f"seeded {len(shared.seed_slugs)} of {len(state.sites)} sites ({queued} requests) "
+                         f"into {frontier.key} in {redis}", markup=False)
+            return
     from rich.live import Live
 
     started = time.monotonic()
@@ -140,6 +227,16 @@ def _summary(result, state, log: Path, *, pages: bool = True) -> None:
                      f"{'s' if state.interrupted != 1 else ''})", markup=False)
     pages_done = sum(counts[name] for name in PAGES)
     stderr.print(f"took {_elapsed(result.seconds)}, {_rate(pages_done, result.seconds)}; log: {log}", markup=False)
+    shared = state.shared
+    if shared is not None:
+        crawl: Counter = Counter()
+        for site_counts in shared.crawl_counts.values():
+            crawl.update(site_counts)
+        stderr.print(f"shared crawl {shared.frontier.key}: this worker ({shared.worker}) is one of "
+                     f"{shared.finished_workers} finished so far; together: {crawl['listed']} listed, "
+                     f"{crawl['fetched']} fetched, {crawl['not_modified']} not modified; {crawl['new']} new, "
+                     f"{crawl['changed']} changed, {crawl['unchanged']} unchanged, {crawl['skipped']} skipped; "
+                     f"{crawl['blocked']} blocked, {crawl['failed']} failed", markup=False)
 
 
 FILES = ("fetched", "not_modified", "read", "not_read", "too_large", "blocked", "failed", "replies")

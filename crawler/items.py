@@ -24,6 +24,7 @@ class PageItem:
     record: ProposalRecord | None = field(default=None, repr=False)
     reason: str | None = None                  # why blocked, failed or skipped
     column: str | None = None                  # the column URL whose walk listed the page (None: revalidated)
+    ack: str | None = None                     # shared crawls: the request to acknowledge once this is archived
 
     def feed(self) -> dict:
         """What `scrapy crawl … -o items.jsonl` writes for a record: its site and the record's keys."""

@@ -29,6 +29,7 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from tldextract import TLDExtract
@@ -73,6 +74,7 @@ class SiteGateMiddleware:
         if state is None:
             return
         netloc = _netloc(request)
+        request.meta["download_slot"] = netloc  # politeness per host and port (Scrapy's own slots: per host name)
         cause = state.hosts.cause(netloc)
         if cause:
             raise GivenUp(cause)
@@ -251,6 +253,22 @@ class DelayMiddleware:
             await asyncio.sleep(delay)
 
 
+class SiteAutoThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, whose floor for a host is its site's own `delay` (DOWNLOAD_SLOTS) where
+    the sites file sets one, and DOWNLOAD_DELAY elsewhere."""
+
+    def _response_downloaded(self, response, request, spider) -> None:
+        configured = self.crawler.settings.getdict("DOWNLOAD_SLOTS").get(request.meta.get("download_slot"), {})
+        if "delay" not in configured:
+            super()._response_downloaded(response, request, spider)
+            return
+        floor, self.mindelay = self.mindelay, float(configured["delay"])
+        try:
+            super()._response_downloaded(response, request, spider)
+        finally:
+            self.mindelay = floor
+
+
 class SpiderErrorsMiddleware:
     """An error while reading an answer fails that page (counted, reported), never the crawl silently."""
 
@@ -261,4 +279,5 @@ class SpiderErrorsMiddleware:
         logger.error("error reading %s", response.url, exc_info=exception)
         first = (str(exception).strip().splitlines() or [""])[0]
         return [PageItem(FAILED, site, response.url, status=response.status, column=response.meta.get("column"),
+                         ack=response.meta.get("frontier_key"),
                          reason=f"error reading the page: {type(exception).__name__}: {first}".rstrip(": "))]

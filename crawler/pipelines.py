@@ -58,6 +58,9 @@ class ArchivePipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
+    def open_spider(self) -> None:
+        self.state.idle_hooks.append(self.flush)  # a shared crawl's worker waiting for work holds no batch
+
     @property
     def state(self):
         return self.crawler.spider.state
@@ -177,6 +180,9 @@ class ArchivePipeline:
                         self._refused(piece.items()[0], f"the archive refused it: {first_line(piece_error)}")
                     else:
                         logger.warning("not kept: %s (%s)", piece.items()[0].url, first_line(piece_error))
+        if state.shared is not None:  # written (or refused for good): the shared frontier may forget them
+            for item in items:
+                state.shared.ack(item.ack, item.site)
 
     def _write(self, batch: _Batch) -> None:
         state = self.state

@@ -50,6 +50,11 @@ PROPOSALS_NOW = ""                     # the instant the crawl believes it start
 PROPOSALS_ATTACHMENTS = True           # False (proposals crawl --no-attachments): not fetched
 PROPOSALS_ATTACHMENT_MAX_SIZE = ""     # bytes or 16MB, 500KB; empty: PROPOSALS_MAX_SIZE, else 16 MB
 
+# Crawls shared by workers in one Redis (`proposals crawl --redis URL`, crawler/shared.py)
+PROPOSALS_REDIS_KEY = "proposals"      # the crawl's key prefix: workers with the same one share a crawl
+PROPOSALS_REDIS_IDLE = 60.0            # seconds the shared frontier stays empty before a worker stops
+PROPOSALS_REDIS_HEARTBEAT = 15.0       # a worker silent this long is dead; its requests go back on the queue
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SiteGateMiddleware": 60,         # the site's hosts only; unreachable hosts given up
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -59,6 +64,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BlockMiddleware": 560,
     "crawler.middlewares.DelayMiddleware": 990,
 }
+EXTENSIONS = {"scrapy.extensions.throttle.AutoThrottle": None,
+              "crawler.middlewares.SiteAutoThrottle": 0}  # AutoThrottle, with a site's own delay as its floor
 SPIDER_MIDDLEWARES = {"crawler.middlewares.SpiderErrorsMiddleware": 950}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 # No listening ports: no telnet console, no remote control server.

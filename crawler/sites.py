@@ -5,6 +5,7 @@
     columns = ["http://127.0.0.1:8123/col/col1229511203/index.html?number=W001-002"]
     platform = "hanweb-jpaas"   # optional: detected from the column page otherwise
     allowed_hosts = ["oss.qiandao.example"]   # optional: other hosts the site serves its pages from
+    delay = 2.0                 # optional: seconds between requests to its hosts (else DOWNLOAD_DELAY)
 
 A crawl fetches only from a site's own hosts (those of its columns and base_url) and the ones
 `allowed_hosts` names (`host`, `host:port`, or `*.domain` for every host under a domain).
@@ -38,6 +39,7 @@ class SiteConfig:
     platform: str | None = None
     adhoc: bool = False  # from --url: belongs to whichever archived site has its host
     allowed_hosts: tuple[str, ...] = ()
+    delay: float | None = None  # seconds between requests to the site's hosts (None: DOWNLOAD_DELAY)
 
     @property
     def origin(self) -> str:
@@ -104,10 +106,14 @@ def _parse(data: dict, source: str) -> dict[str, SiteConfig]:
         hosts = entry.get("allowed_hosts", [])
         if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
             raise SitesError(f"{source}: sites.{slug}.allowed_hosts must be a list of host names")
+        delay = entry.get("delay")
+        if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
+            raise SitesError(f"{source}: sites.{slug}.delay must be a number of seconds (0 or more)")
         parsed[slug] = SiteConfig(slug=slug, name=str(entry.get("name") or slug), columns=tuple(columns),
                                   base_url=entry.get("base_url"), platform=platform,
                                   allowed_hosts=tuple(urlsplit(h).netloc if "://" in h else h.strip()
-                                                      for h in hosts))
+                                                      for h in hosts),
+                                  delay=float(delay) if delay is not None else None)
     return parsed
 
 

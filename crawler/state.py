@@ -144,12 +144,15 @@ class CrawlState:
     pages: bool = True               # revalidate pages and walk lists (False: attached files only)
     hosts: Hosts = field(default_factory=Hosts)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    shared: Any = None               # crawler.shared.SharedCrawl: this worker's part in a crawl shared in Redis
+    idle_hooks: list = field(default_factory=list)  # called when the worker has nothing to do (shared crawls)
 
     @classmethod
     def open(cls, db: str | None, sites: list[SiteConfig], *, full: bool, revalidate_days: int = 730,
              revalidate_cycle: int = 30, clock: Clock | None = None, attachments: bool = True,
-             files: FileChoice | None = None) -> CrawlState:
-        """`files`: which attached files to queue at the start (default: those never fetched)."""
+             files: FileChoice | None = None, runs: bool = True) -> CrawlState:
+        """`files`: which attached files to queue at the start (default: those never fetched);
+        `runs=False` (seeding a shared crawl, fetching nothing) starts no crawl_run."""
         engine = open_archive(db)
         clock = clock or Clock()
         now = clock.now()
@@ -166,8 +169,10 @@ class CrawlState:
                 merged[site.slug] = (replace(config, slug=site.slug, adhoc=False), site)
             states: dict[str, SiteState] = {}
             for slug, (config, site) in merged.items():
-                interrupted += close_dead_runs(session, site.id, now)
-                states[slug] = SiteState(config, site.id, start_run(session, site.id, full=full, started_at=now),
+                if runs:
+                    interrupted += close_dead_runs(session, site.id, now)
+                run_id = start_run(session, site.id, full=full, started_at=now) if runs else 0
+                states[slug] = SiteState(config, site.id, run_id,
                                          known_pages(session, site.id),
                                          complete=begin_walks(session, site.id, config.columns, now))
                 if attachments:
@@ -177,14 +182,14 @@ class CrawlState:
 
     @classmethod
     def from_settings(cls, settings, sites: list[SiteConfig], *, full: bool,
-                      files: FileChoice | None = None) -> CrawlState:
+                      files: FileChoice | None = None, runs: bool = True) -> CrawlState:
         """The state for a crawl with these Scrapy settings (PROPOSALS_DB, PROPOSALS_REVALIDATE_*, PROPOSALS_NOW,
         PROPOSALS_ATTACHMENTS)."""
         return cls.open(settings.get("PROPOSALS_DB"), sites, full=full,
                         revalidate_days=settings.getint("PROPOSALS_REVALIDATE_DAYS"),
                         revalidate_cycle=settings.getint("PROPOSALS_REVALIDATE_CYCLE"),
                         clock=Clock.from_setting(settings.get("PROPOSALS_NOW")),
-                        attachments=settings.getbool("PROPOSALS_ATTACHMENTS"), files=files)
+                        attachments=settings.getbool("PROPOSALS_ATTACHMENTS"), files=files, runs=runs)
 
     def now(self) -> dt.datetime:
         return self.clock.now()
@@ -199,8 +204,15 @@ class CrawlState:
                                           resumable=not self.full and site.complete.get(column_url, False))
         return site.walks[column_url]
 
+    def seeds(self) -> list[str]:
+        """The sites whose columns this process queues: all of them, or in a shared crawl the ones it claimed."""
+        return [slug for slug in self.sites if self.shared is None or slug in self.shared.seed_slugs]
+
     def claim(self, slug: str, url: str) -> bool:
-        """True the first time a detail page is asked for in this crawl (a page listed twice is fetched once)."""
+        """True the first time a detail page is asked for in this crawl (a page listed twice is fetched once;
+        in a shared crawl, once for all its workers)."""
+        if self.shared is not None:
+            return True  # claimed as it is queued (crawler.shared.SharedCrawl.push)
         requested = self.sites[slug].requested
         if url in requested:
             return False
@@ -235,6 +247,14 @@ class CrawlState:
         walk = self.sites[slug].walks.get(column) if column else None
         if walk is not None:
             walk.problems.append(reason)
+        if self.shared is not None and column:
+            self.shared.frontier.column_problem(column)
+
+    def ended(self, walk: Walk, how: str) -> None:
+        """A walk reached the end of its list ("end") or the archived part of it ("caught-up")."""
+        walk.ended = how
+        if self.shared is not None:
+            self.shared.frontier.walk_ended(walk.column_url, how, walk.total)
 
     def file_problem(self, slug: str, url: str, reason: str) -> None:
         """An attached file not fetched or not read: reported under its host; it fails no page or walk."""
@@ -270,8 +290,17 @@ class CrawlState:
         """Write each site's crawl_run (ok, incomplete, interrupted or error) and each column's walk."""
         now = self.now()
         finished = reason == "finished"
+        shared_walks, column_problems = {}, Counter()
+        if self.shared is not None:  # walks went on in any worker: what they said is in Redis
+            frontier = self.shared.frontier
+            frontier.add_counts({slug: site.counts for slug, site in self.sites.items()})
+            shared_walks, column_problems = frontier.walks(), frontier.column_problems()
+            self.shared.crawl_counts = frontier.counts()
+            self.shared.finished_workers = frontier.finished_workers()
         with transaction(self.engine) as session:
             for site in self.sites.values():
+                if site.run_id == 0:
+                    continue  # seeded only: no run, no walk
                 if not finished:
                     status = "interrupted" if reason in ("shutdown", "interrupted") else "error"
                 else:
@@ -280,6 +309,10 @@ class CrawlState:
                 walks = {}
                 for url in site.config.columns:
                     walk = site.walks.get(url)
+                    if self.shared is not None:
+                        walk = Walk(site.config.slug, url, ended=(shared_walks.get(url) or {}).get("ended"),
+                                    total=(shared_walks.get(url) or {}).get("total"),
+                                    problems=["a page of it failed"] * column_problems[url])
                     complete = finished and walk is not None and walk.clean
                     why = (None if complete else f"the crawl stopped ({reason})" if not finished
                            else "; ".join(walk.problems[:3]) if walk is not None and walk.problems
@@ -287,3 +320,5 @@ class CrawlState:
                     walks[url] = (complete, walk.total if walk is not None else None, why)
                 finish_walks(session, site.site_id, walks, now)
         self.engine.dispose()
+        if self.shared is not None:
+            self.shared.frontier.clear_if_done()

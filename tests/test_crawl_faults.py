@@ -140,7 +140,7 @@ def test_a_block_backs_the_host_off_once_and_it_eases_back(tmp_path):
         log = replica.requests()
     assert result.returncode == 1 and "1 blocked" in result.stderr
     backoffs = re.findall(r"backing off (\S+): ([\d.]+) s between requests", crawl.log_text())
-    assert backoffs == [("127.0.0.1", "30.0")]  # once for the page, never doubled for its second block
+    assert backoffs == [(replica.netloc, "30.0")]  # once (a host: name and port), never doubled
     blocked = [i for i, r in enumerate(log) if r.status == 412]
     assert len(blocked) == 2  # asked once more after the backoff, then reported
     assert log[blocked[1]].at - log[blocked[0]].at >= 30

@@ -61,6 +61,15 @@ class Column(Protocol):
     def first(self) -> ListPage | None: ...      # list page 1 when the column page carries it
 
 
+def no_articles(url: str) -> bool:
+    return False
+
+
+def all_entries(column: Any, listing: ListPage) -> tuple[ListEntry, ...]:
+    return listing.entries
+
+
+# Module-level defaults, not lambdas: a shared crawl pickles its walks (and their Platform) into Redis.
 @dataclass(frozen=True, slots=True)
 class Platform:
     name: str
@@ -75,9 +84,9 @@ class Platform:
     # the detail pages' parser (bytes, url, encoding=…) -> ProposalRecord; raises NotAProposalPage
     parse_detail: Callable[..., ProposalRecord]
     # discovery's hints: is this URL one article of the family (never a column)? (url)
-    is_article: Callable[[str], bool] = lambda url: False
+    is_article: Callable[[str], bool] = no_articles
     # the entries of a list page that are the column's own, not a sidebar's (column, ListPage)
-    own_entries: Callable[[Any, ListPage], tuple[ListEntry, ...]] = lambda column, listing: listing.entries
+    own_entries: Callable[[Any, ListPage], tuple[ListEntry, ...]] = all_entries
 
 
 # --- helpers the families share -------------------------------------------------------------------

@@ -20,13 +20,16 @@ What to fetch is decided here; how a platform pages its lists lives in one modul
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from archive.files import human_size
 
@@ -59,6 +62,26 @@ def _usage_error(message: str) -> SystemExit:
     """`scrapy crawl` with bad arguments: one line on stderr, exit 2 (as `proposals crawl` does)."""
     sys.stderr.write(f"error: {message}\n")
     return SystemExit(2)
+
+
+def acknowledged(callback):
+    """A callback of a shared crawl (crawler/shared.py): its request is done once its page is archived
+    (the first page item it yields carries the request's key to the pipeline), or, yielding none, once
+    its requests are queued."""
+
+    @functools.wraps(callback)
+    def wrapper(self, answer, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        meta = answer.request.meta if isinstance(answer, Failure) else answer.meta
+        key = meta.get("frontier_key")
+        carried = key is None
+        for result in callback(self, answer, *args, **kwargs):
+            if not carried and isinstance(result, PageItem):
+                result.ack, carried = key, True
+            yield result
+        if not carried:
+            self.state.shared.ack(key, meta.get("site") or "?")
+
+    return wrapper
 
 
 class ProposalsSpider(scrapy.Spider):
@@ -110,12 +133,14 @@ class ProposalsSpider(scrapy.Spider):
     # --- what to fetch -------------------------------------------------------------------------
 
     async def start(self):
-        for slug, site in self.state.sites.items():
+        for slug in self.state.seeds():
+            site = self.state.sites[slug]
             for column_url in site.config.columns:
                 walk = self.state.walk(slug, column_url)
                 yield scrapy.Request(column_url, callback=self.parse_column, errback=self.failed,
                                      priority=LIST_PRIORITY, dont_filter=True,
                                      meta={"site": slug, "list_page": True, "column": column_url,
+                                           "download_slot": _host(column_url),
                                            "platform": site.config.platform},
                                      cb_kwargs={"walk": walk})
             if not self.state.full and self.state.pages:
@@ -126,6 +151,8 @@ class ProposalsSpider(scrapy.Spider):
                 for url, name, page in site.file_queue:
                     if site.config.allows(url) and self.state.claim_file(slug, url):
                         yield self.file_request(slug, url, name, page)
+        if self.state.shared is not None:  # every seed is queued: the others may stop when the queue is empty
+            self.state.shared.frontier.seeding(self.state.shared.worker, False)
 
     def file_request(self, site: str, url: str, name: str | None, page: str | None) -> scrapy.Request:
         """The request for an attached file: conditional where its bytes are archived, within the size limit."""
@@ -138,7 +165,7 @@ class ProposalsSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = known.last_modified
         return scrapy.Request(url, callback=self.parse_file, errback=self.file_failed, headers=headers,
                               priority=FILE_PRIORITY, dont_filter=True,
-                              meta={"site": site, "file": {"page": page, "name": name},
+                              meta={"site": site, "file": {"page": page, "name": name}, "download_slot": _host(url),
                                     "download_maxsize": self.max_file_size,
                                     "download_warnsize": self.max_file_size})
 
@@ -169,7 +196,8 @@ class ProposalsSpider(scrapy.Spider):
         # each page is asked for once per crawl (CrawlState.claim), so Scrapy's duplicate filter is
         # not needed, and must not swallow a redirect back to a page already seen (a loop)
         return scrapy.Request(url, callback=self.parse_detail, errback=self.failed, headers=headers,
-                              meta={"site": site, "platform": platform, "column": column}, dont_filter=True)
+                              meta={"site": site, "platform": platform, "column": column, "claim": True,
+                                    "download_slot": _host(url)}, dont_filter=True)
 
     def follow(self, walk: Walk, entries: Iterable[ListEntry]) -> list[scrapy.Request]:
         """Detail requests for a list page's entries that are not archived (all of them with --full)."""
@@ -200,7 +228,8 @@ class ProposalsSpider(scrapy.Spider):
         headers = {"Referer": walk.column_url} | (XHR_HEADERS if wanted.xhr else {})
         options = dict(callback=self.parse_list, errback=self.failed, headers=headers, priority=LIST_PRIORITY,
                        cb_kwargs={"walk": walk, "page": page}, dont_filter=True,
-                       meta={"site": walk.site, "list_page": True, "column": walk.column_url})
+                       meta={"site": walk.site, "list_page": True, "column": walk.column_url,
+                             "download_slot": _host(wanted.url)})
         if wanted.form is None:
             return scrapy.Request(wanted.url, **options)
         return scrapy.FormRequest(wanted.url, formdata=dict(wanted.form), **options)
@@ -217,7 +246,7 @@ class ProposalsSpider(scrapy.Spider):
         walk.last_page = listing.last_page or walk.last_page
         yield from self.follow(walk, fresh)
         if walk.resumable and walk.known_streak >= self.settings.getint("PROPOSALS_LIST_OVERLAP"):
-            walk.ended = "caught-up"  # the rest of the list was archived by a complete walk
+            self.state.ended(walk, "caught-up")  # the rest of the list was archived by a complete walk
             return
         if not listing.entries or (walk.last_page is not None and page >= walk.last_page) or (
                 walk.last_page is None and walk.total is not None and len(walk.seen) >= walk.total):
@@ -235,7 +264,7 @@ class ProposalsSpider(scrapy.Spider):
     def end_walk(self, walk: Walk, how: str) -> Iterator[PageItem]:
         """The walk reached the end of its list: a failure if the list said it holds more than its
         pages listed (unless a page of it was lost: that failure is reported already, and explains it)."""
-        walk.ended = how
+        self.state.ended(walk, how)
         if walk.total is not None and walk.listed < walk.total and not walk.lost_pages:
             reason = f"the list states {walk.total} records but its pages listed {walk.listed}"
             yield PageItem(FAILED, walk.site, walk.column_url, fetched_at=self.state.now(), reason=reason,
@@ -249,6 +278,7 @@ class ProposalsSpider(scrapy.Spider):
 
     # --- callbacks ---------------------------------------------------------------------------------
 
+    @acknowledged
     def parse_column(self, response: Response, walk: Walk) -> Iterator[Any]:
         if response.meta.get("blocked") or response.meta.get("failed"):
             yield self.flagged(response)
@@ -269,6 +299,7 @@ class ProposalsSpider(scrapy.Spider):
         else:
             yield from self.next_page(walk, 0)
 
+    @acknowledged
     def parse_list(self, response: Response, walk: Walk, page: int) -> Iterator[Any]:
         if response.meta.get("blocked") or response.meta.get("failed"):
             yield self.flagged(response)
@@ -282,6 +313,7 @@ class ProposalsSpider(scrapy.Spider):
             return
         yield from self.walk_page(walk, page, listing)
 
+    @acknowledged
     def parse_detail(self, response: Response) -> Iterator[Any]:
         if response.status == 304:
             yield self.page_item(response, NOT_MODIFIED)
@@ -293,6 +325,7 @@ class ProposalsSpider(scrapy.Spider):
             if item.record is not None:
                 yield from self.file_requests(item.site, item.record)
 
+    @acknowledged
     def parse_file(self, response: Response) -> Iterator[Any]:
         meta, site = response.meta, response.meta["site"]
         url = (meta.get("redirect_urls") or [response.url])[0]  # the link as the page gives it (a gateway's too)
@@ -318,6 +351,7 @@ class ProposalsSpider(scrapy.Spider):
                            last_modified=_header(response.headers, b"Last-Modified"), content_type=content_type,
                            **known)
 
+    @acknowledged
     def file_failed(self, failure) -> Iterator[Any]:
         request = failure.request
         site, attached = request.meta["site"], request.meta["file"]
@@ -352,6 +386,7 @@ class ProposalsSpider(scrapy.Spider):
             return self.page_item(response, kind, reason=f"not a proposal page: {error}")
         return self.page_item(response, RECORD, record=record)
 
+    @acknowledged
     def failed(self, failure) -> Iterator[Any]:
         request = failure.request
         response = getattr(failure.value, "response", None)
@@ -375,6 +410,12 @@ class ProposalsSpider(scrapy.Spider):
                         etag=_header(headers, b"ETag"), last_modified=_header(headers, b"Last-Modified"),
                         content_type=_header(headers, b"Content-Type"), column=response.meta.get("column"),
                         **fields)
+
+
+def _host(url: str) -> str:
+    """A request's download slot: its host and port (what the scheduler's per-slot queues and the
+    downloader's slots both go by; SiteGateMiddleware sets it again for redirects)."""
+    return urlsplit(url).netloc.lower()
 
 
 def _header(headers, name: bytes) -> str | None:
