@@ -117,7 +117,7 @@ def load_records(session: Session, proposal_ids: Iterable[int], *,
     connection = session.connection()  # Core statements: no ORM work on the way
     for chunk in chunks(ids, 900):
         params = {"ids": chunk}
-        for row in connection.execute(_PROPOSALS, params).mappings():
+        for row in connection.execute(_PROPOSALS, params).mappings().all():  # one fetchall, not a fetch a row
             record = _record_from_row(row)
             if row["reply_of"] is not None:
                 record["reply"] = {key: row[f"reply_{key}"] for key in REPLY_KEYS} | {
@@ -127,7 +127,7 @@ def load_records(session: Session, proposal_ids: Iterable[int], *,
                           "last_seen": iso_time(row["last_seen"]),
                           "last_changed": iso_time(row["last_changed"])} | record
             records[row["id"]] = record
-        for proposal_id, kind, role, _position, first, second in connection.execute(_CHILDREN, params):
+        for proposal_id, kind, role, _position, first, second in connection.execute(_CHILDREN, params).all():
             record = records[proposal_id]
             if kind == "attachment":
                 record["attachments"].append({"url": first, "name": second})

@@ -65,7 +65,8 @@ def fixture_pages() -> list[tuple[bytes, ProposalRecord]]:
 
 def variant(index: int, body: bytes, record: ProposalRecord) -> tuple[bytes, ProposalRecord]:
     """Copy `index` of a page: its own URL, title, number and sponsors, and so its own bytes."""
-    url = record.url.replace(".html", f"_{index}.html")
+    stem, dot, ext = record.url.rpartition(".")  # .html and the TRS sites' .shtml alike
+    url = f"{stem}_{index}{dot}{ext}"
     sponsors = tuple(f"{name}{index % 997}" for name in record.lead_sponsors)
     return (body + f"<!-- copy {index} -->".encode(),
             dataclasses.replace(record, url=url, raw_title=f"{record.raw_title}（{index}）",

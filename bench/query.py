@@ -35,19 +35,18 @@ from ingest import Floor, build, fresh_archive  # noqa: E402
 
 from archive.db import make_engine, session_factory  # noqa: E402
 from archive.query import Filters, count, records, select_ids, stats  # noqa: E402
-from archive.textindex import match_expression, register  # noqa: E402
+from archive.textindex import match_expression  # noqa: E402
 
 LIMIT = 50
 ORDER = "ORDER BY p.published_day DESC, p.id DESC"
 
 
 def fill(directory: Path, count: int) -> Path:
-    engine, site_id = fresh_archive(directory, "query.db")
+    engine, site_id = fresh_archive(directory / "query.db")
     engine.dispose()
-    floor = Floor(directory / "query.db", site_id)
-    register(floor.connection)  # the short-term index's triggers call proposals_grams()
+    floor = Floor(directory / "query.db", site_id, fts=True)  # it registers proposals_grams() for the triggers
     for offset in range(0, count, 2000):
-        floor.write(floor.rows(build(min(2000, count - offset), site_id, offset)))
+        floor.write(floor.prepare("new", build(min(2000, count - offset), site_id, offset)["new"], offset + 1, 0))
     floor.close()
     return directory / "query.db"
 

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -465,7 +465,8 @@ def settle(finding: Finding, report: Callable[[str], None] = lambda line: None) 
     lists); a candidate never judged (its page failed to read) is dropped."""
     for candidate in finding.candidates.values():
         children = [c for c in finding.candidates.values()
-                    if c.parent == column_key(candidate.url) and c.status == KEPT]
+                    if c.status == KEPT and c is not candidate
+                    and (c.parent == column_key(candidate.url) or _code_parent(candidate.url, c.url))]
         if children:
             candidate.status = DROPPED
             candidate.reason = "a parent column: its sub-columns are kept (" + ", ".join(c.url for c in children) + ")"
@@ -474,6 +475,15 @@ def settle(finding: Finding, report: Callable[[str], None] = lambda line: None) 
             candidate.status = DROPPED
             report(f"  dropped {candidate.url} ({candidate.text}): {candidate.reason}")
     return finding
+
+
+def _code_parent(parent: str, child: str) -> bool:
+    """A 组配分类 code is a tree (W001 holds W001-001 and W001-002): one column's `?number=` is the
+    parent of another's on the same host when the other's code extends it, however the navigation
+    lists them (nested or flat)."""
+    mine, theirs = urlsplit(parent), urlsplit(child)
+    code, sub = parse_qs(mine.query).get("number", [""])[0], parse_qs(theirs.query).get("number", [""])[0]
+    return bool(code and sub) and mine.netloc.lower() == theirs.netloc.lower() and sub.startswith(code + "-")
 
 
 def discover_settings(overrides: dict[str, str] | None = None):

@@ -111,10 +111,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         return status
 
     def _validated(self, path: str, body: bytes, content_type: str | None = None,
-                   headers: dict[str, str] | None = None) -> int:
-        """A stored page with its validators (ETag, Last-Modified), or 304 where the client's copy is current."""
+                   headers: dict[str, str] | None = None, modified: dt.datetime | None = None) -> int:
+        """A stored page with its validators (ETag, Last-Modified: `modified`, else when the page was
+        last changed), or 304 where the client's copy is current."""
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        modified = self.replica.modified.get(path) or EPOCH
+        modified = modified or self.replica.modified.get(path) or EPOCH
         headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)} | (headers or {})
         if self.headers.get("If-None-Match"):
             if self.headers["If-None-Match"] == etag:

@@ -26,12 +26,12 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
-from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from replica import Logged, Replica
+from replica.server import SiteHandler
 
 HERE = Path(__file__).resolve().parent
 HAIDAO = HERE / "fixtures" / "haidao"
@@ -150,21 +150,10 @@ class Served:
         return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
 
 
-def serve_file(handler: BaseHTTPRequestHandler, served: Served) -> int:
+def serve_file(handler: SiteHandler, served: Served) -> int:
     """The file, or 304 for a conditional request it satisfies."""
-    headers = {"ETag": served.etag, "Last-Modified": format_datetime(served.modified, usegmt=True),
-               "Content-Disposition": "attachment"}
-    if handler.headers.get("If-None-Match"):
-        if handler.headers["If-None-Match"] == served.etag:
-            return handler._send(304, b"", headers=headers)
-    elif handler.headers.get("If-Modified-Since"):
-        try:
-            since = parsedate_to_datetime(handler.headers["If-Modified-Since"])
-        except (TypeError, ValueError):
-            since = None
-        if since is not None and served.modified <= since:
-            return handler._send(304, b"", headers=headers)
-    return handler._send(200, served.body, served.content_type, headers)
+    return handler._validated("", served.body, served.content_type, {"Content-Disposition": "attachment"},
+                              modified=served.modified)
 
 
 class FileHost:
@@ -176,35 +165,15 @@ class FileHost:
         self._lock = threading.Lock()
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(SiteHandler):
+            replica = host
 
-            def log_message(self, *args) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=UTF-8",
-                      headers: dict[str, str] | None = None) -> int:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-                return status
-
-            def do_GET(self) -> None:
-                conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
-                entry = Logged("GET", self.path, 0, conditional, self.headers.get("User-Agent", ""))
-                with host._lock:
-                    host.log.append(entry)
-                path = urlsplit(self.path).path
+            def _route(self, method: str, path: str, query: dict[str, list[str]], form: str) -> int:
                 if path == "/robots.txt":
-                    entry.status = self._send(200, b"User-agent: *\nDisallow:\n", "text/plain")
-                elif path in host.files:
-                    entry.status = serve_file(self, host.files[path])
-                else:
-                    entry.status = self._send(404, b"<html><body>NoSuchKey</body></html>")
+                    return self._send(200, b"User-agent: *\nDisallow:\n", "text/plain")
+                if path in host.files:
+                    return serve_file(self, host.files[path])
+                return self._send(404, b"<html><body>NoSuchKey</body></html>")
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
