@@ -288,6 +288,26 @@ def _no_file(path: Path) -> bool:
         return True
 
 
+def _schema_state_waiting(engine: Engine, is_sqlite: bool) -> SchemaState:
+    """The schema's state; on SQLite, waiting out another process that is creating the file. While
+    a new file is still in rollback-journal mode, a second connection's first statements meet its
+    lock as "database is locked" at once (SQLite refuses to wait where waiting could deadlock), so
+    the busy timeout does not cover them: ask again until LOCK_TIMEOUT has passed."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            return schema_state(engine)
+        except OperationalError as error:
+            if not is_sqlite or "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            engine.dispose()
+            time.sleep(0.05)
+
+
 def open_archive(db: str | None = None, *, create: bool = True) -> Engine:
     """The engine of a ready archive: a writer with `create`, else a reader (see the module's doc).
 
@@ -309,7 +329,7 @@ def open_archive(db: str | None = None, *, create: bool = True) -> Engine:
             raise MissingArchive(f"no directory {path.parent} for an archive at {path}")
     engine = make_engine(url, read_only=not create)
     try:
-        state = schema_state(engine)
+        state = _schema_state_waiting(engine, path is not None)
     except Exception as error:  # an unreachable server, a file that is not a database
         engine.dispose()
         raise ArchiveError(f"cannot open the archive at {shown}: {first_line(error)}") from None
