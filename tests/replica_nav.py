@@ -92,19 +92,28 @@ def _not_a_column(site: str) -> bytes:
 # --- JPaaS -----------------------------------------------------------------------------------------------
 
 
+JPAAS_VARIANT = Variant(query_data="bare", node_id="tree", code="url", pager="page-content", list_markup="bt-left")
+
+
+def jpaas_columns(replica: Replica, first_code: int) -> tuple[Column, Column, Column, list[Column], dict]:
+    """Haidao's two columns, a parent 建议提案办理 (W001) listing both, the ORDINARY columns (W0{first_code}…,
+    one record each), and the template a further column of the site is made with."""
+    proposals, suggestions = replica.columns
+    template = dict(kind=None, page_size=3, tag_id=proposals.tag_id, tpl_set_id=proposals.tpl_set_id)
+    both = sorted(proposals.records + suggestions.records, key=lambda r: r["date"], reverse=True)
+    parent = Column("1229395010", "建议提案办理", records=both, code="W001", **template)
+    ordinary = [Column(str(1229396000 + i), name, records=proposals.records[:1], code=f"W0{first_code + i}",
+                       **template) for i, name in enumerate(ORDINARY)]
+    return proposals, suggestions, parent, ordinary, template
+
+
 @contextmanager
 def jpaas_site() -> Iterator[NavSite]:
     """Haidao as a never-seen JPaaS site: its 组配分类 tree holds a parent 建议提案办理 (W001, a list of
     both) with 人大代表建议办理 (W001-001), 政协委员提案办理 (W001-002) and an empty 2019 list under it."""
-    variant = Variant(query_data="bare", node_id="tree", code="url", pager="page-content", list_markup="bt-left")
-    with Replica(FIXTURES / "haidao", variant=variant) as replica:
-        proposals, suggestions = replica.columns
-        template = dict(kind=None, page_size=3, tag_id=proposals.tag_id, tpl_set_id=proposals.tpl_set_id)
-        both = sorted(proposals.records + suggestions.records, key=lambda r: r["date"], reverse=True)
-        parent = Column("1229395010", "建议提案办理", records=both, code="W001", **template)
+    with Replica(FIXTURES / "haidao", variant=JPAAS_VARIANT) as replica:
+        proposals, suggestions, parent, ordinary, template = jpaas_columns(replica, 10)
         empty = Column("1229395019", "人大代表建议办理（2019年）", records=[], code="W001-009", **template)
-        ordinary = [Column(str(1229396000 + i), name, records=proposals.records[:1], code=f"W0{10 + i}", **template)
-                    for i, name in enumerate(ORDINARY)]
         replica.columns[:] = [*ordinary[:8], parent, proposals, suggestions, empty, *ordinary[8:]]
         origin, site = replica.origin, replica.site["name"]
 

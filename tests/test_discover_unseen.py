@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import pytest
 from conftest import FIXTURES
 from crawlkit import Crawl, expected_at
-from replica_nav import HOME_LINKS, ORDINARY, OTHER_HOST, NavSite, _links, _page
+from replica_nav import HOME_LINKS, JPAAS_VARIANT, ORDINARY, OTHER_HOST, NavSite, _links, _page, jpaas_columns
 from test_discover import _letters, discover
 
 from crawler.discover import slug_for
@@ -51,16 +51,10 @@ FOOT = [("/about.html", "关于我们"), ("/sitemap.html", "网站地图"), ("/c
 
 @contextmanager
 def design_a() -> Iterator[NavSite]:
-    variant = Variant(query_data="bare", node_id="tree", code="url", pager="page-content", list_markup="bt-left")
-    with Replica(FIXTURES / "haidao", variant=variant) as replica:
-        proposals, suggestions = replica.columns
-        template = dict(kind=None, page_size=3, tag_id=proposals.tag_id, tpl_set_id=proposals.tpl_set_id)
-        both = sorted(proposals.records + suggestions.records, key=lambda r: r["date"], reverse=True)
-        parent = Column("1229395010", "建议提案办理", records=both, code="W001", **template)
+    with Replica(FIXTURES / "haidao", variant=JPAAS_VARIANT) as replica:
+        proposals, suggestions, parent, ordinary, template = jpaas_columns(replica, 40)
         zhengji = Column("1229395030", "建议征集", records=proposals.records[:2], code="W030", **template)
         xinxiang = Column("1229395031", "12345信箱", records=proposals.records[:2], code="W031", **template)
-        ordinary = [Column(str(1229396000 + i), name, records=proposals.records[:1], code=f"W0{40 + i}", **template)
-                    for i, name in enumerate(ORDINARY)]
         replica.columns[:] = [*ordinary[:10], parent, suggestions, proposals, zhengji, xinxiang, *ordinary[10:]]
         base, site = replica.base_url, replica.site["name"]
 
@@ -196,14 +190,8 @@ def design_d() -> Iterator[NavSite]:
 
 @contextmanager
 def design_e() -> Iterator[NavSite]:
-    variant = Variant(query_data="bare", node_id="tree", code="url", pager="page-content", list_markup="bt-left")
-    with Replica(FIXTURES / "haidao", variant=variant) as replica:
-        proposals, suggestions = replica.columns
-        template = dict(kind=None, page_size=3, tag_id=proposals.tag_id, tpl_set_id=proposals.tpl_set_id)
-        both = sorted(proposals.records + suggestions.records, key=lambda r: r["date"], reverse=True)
-        parent = Column("1229395010", "建议提案办理", records=both, code="W001", **template)
-        ordinary = [Column(str(1229396000 + i), name, records=proposals.records[:1], code=f"W0{40 + i}", **template)
-                    for i, name in enumerate(ORDINARY)]
+    with Replica(FIXTURES / "haidao", variant=JPAAS_VARIANT) as replica:
+        proposals, suggestions, parent, ordinary, _ = jpaas_columns(replica, 40)
         replica.columns[:] = [*ordinary[:10], parent, suggestions, proposals, *ordinary[10:]]
         base, site = replica.base_url, replica.site["name"]
 
