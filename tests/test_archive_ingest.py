@@ -75,6 +75,25 @@ def test_a_changed_status_is_one_revision_and_moves_last_changed(engine):
         assert load_records(session, [proposal.id])[proposal.id]["implementation_status"] == "已落实"
 
 
+def test_the_archive_keys_read_back_as_utc_iso_text(engine):
+    body, url, later = _status_change()
+    # microseconds are cut, a zone other than UTC is turned into UTC
+    first = T0.replace(microsecond=654321)
+    then = (T1 + dt.timedelta(seconds=7)).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    with session_factory(engine)() as session, session.begin():
+        site = ensure_site(session, "haidao").id
+        ingest(session, parse_detail(body, url), CaptureIn(site, url, body, first))
+    with session_factory(engine)() as session, session.begin():
+        ingest(session, parse_detail(later, url), CaptureIn(site, url, later, then))
+    with session_factory(engine)() as session:
+        [record] = load_records(session, session.scalars(select(Proposal.id)).all(), with_meta=True).values()
+    assert list(record)[:5] == ["id", "site", "first_seen", "last_seen", "last_changed"]
+    assert (record["site"], record["first_seen"], record["last_seen"], record["last_changed"]) == (
+        "haidao", "2026-11-01T02:00:00Z", "2026-11-02T02:00:07Z", "2026-11-02T02:00:07Z")
+    assert record["disclosure"]["generated_on"] == expected_record("haidao", PAGE)["disclosure"]["generated_on"]
+    assert record["reply"]["date"] == expected_record("haidao", PAGE)["reply"]["date"]
+
+
 def test_changed_sponsors_and_reply_update_the_children(engine):
     body = page_bytes("haidao", PAGE)
     url = page_url("haidao", PAGE)
