@@ -19,13 +19,15 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .query import Filters, iter_ids, iter_records
 from .records import DISCLOSURE, REPLY_KEYS, chunks, iso_time
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 NAME_LISTS = ("lead_sponsors", "co_sponsors", "lead_units", "co_units")
 COLUMNS = ("id", "site", "url", "kind", "raw_title", "title", "number", "year", "published_year", "published_day",
@@ -239,28 +241,31 @@ def _related_parquet_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def iter_related(session: Session, filters: Filters, table: str, *, batch: int = 500) -> Iterator[dict[str, Any]]:
     """The rows of a related table for the matching records, by record id, then role and position."""
-    from .models import Organization, Person, Proposal, ProposalSponsor, ProposalUnit, Revision, Site
+    from . import tables as t
 
     for ids in iter_ids(session, filters, batch=batch):
         for chunk in chunks(ids, 900):
-            base = (Proposal.url, Proposal.id, Site.slug)
+            base = (t.proposal.c.url, t.proposal.c.id, t.site.c.slug)
             if table == "revisions":
-                statement = (select(*base, Revision.changed_at, Revision.field, Revision.old_value,
-                                    Revision.new_value, Revision.id)
-                             .join(Proposal, Proposal.id == Revision.proposal_id)
-                             .join(Site, Site.id == Proposal.site_id).where(Revision.proposal_id.in_(chunk))
-                             .order_by(Proposal.id, Revision.changed_at, Revision.id))
+                statement = (select(*base, t.revision.c.changed_at, t.revision.c.field, t.revision.c.old_value,
+                                    t.revision.c.new_value, t.revision.c.id)
+                             .join(t.proposal, t.proposal.c.id == t.revision.c.proposal_id)
+                             .join(t.site, t.site.c.id == t.proposal.c.site_id)
+                             .where(t.revision.c.proposal_id.in_(chunk))
+                             .order_by(t.proposal.c.id, t.revision.c.changed_at, t.revision.c.id))
                 for url, pid, slug, changed_at, field, old, new, rid in session.execute(statement):
                     yield {"proposal_url": url, "proposal_id": pid, "site": slug, "changed_at": iso_time(changed_at),
                            "field": field, "old_value": old, "new_value": new, "revision_id": rid}
                 continue
-            link, entity, key, label = ((ProposalSponsor, Person, ProposalSponsor.person_id, "person_key")
+            link, entity, key, label = ((t.proposal_sponsor, t.person, t.proposal_sponsor.c.person_id, "person_key")
                                         if table == "sponsorships" else
-                                        (ProposalUnit, Organization, ProposalUnit.organization_id, "unit_key"))
-            statement = (select(*base, link.role, link.position, entity.name).join(Proposal, Proposal.id ==
-                                                                                   link.proposal_id)
-                         .join(Site, Site.id == Proposal.site_id).join(entity, entity.id == key)
-                         .where(link.proposal_id.in_(chunk)).order_by(Proposal.id, link.role.desc(), link.position))
+                                        (t.proposal_unit, t.organization, t.proposal_unit.c.organization_id,
+                                         "unit_key"))
+            statement = (select(*base, link.c.role, link.c.position, entity.c.name).join(t.proposal, t.proposal.c.id ==
+                                                                                   link.c.proposal_id)
+                         .join(t.site, t.site.c.id == t.proposal.c.site_id).join(entity, entity.c.id == key)
+                         .where(link.c.proposal_id.in_(chunk))
+                         .order_by(t.proposal.c.id, link.c.role.desc(), link.c.position))
             for url, pid, slug, role, position, name in session.execute(statement):
                 yield {"proposal_url": url, "proposal_id": pid, "site": slug, "role": role, "position": position,
                        "name": name, label: f"{slug}/{name}"}

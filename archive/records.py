@@ -9,22 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, bindparam, literal, null, select, type_coerce, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
-from .models import (
-    Attachment,
-    ExtraField,
-    Organization,
-    Person,
-    Proposal,
-    ProposalSponsor,
-    ProposalUnit,
-    Reply,
-    Site,
-)
+from . import tables as t
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SCALARS = ("kind", "raw_title", "title", "number", "year", "session", "category", "content", "adoption_label",
            "adoption_class", "implementation_status", "impact_scope", "approved_by")
@@ -94,24 +87,23 @@ def _raw(column, label: str):
     return (type_coerce(column, String) if label in (*_DATES, *_INSTANTS, "reply_date") else column).label(label)
 
 
-_PROPOSALS = (select(*(_raw(Proposal.__table__.c[name], name) for name in _PROPOSAL_COLUMNS), Site.slug,
-                     Reply.proposal_id.label("reply_of"),
-                     *(_raw(getattr(Reply, key), f"reply_{key}") for key in REPLY_KEYS))
-              .join(Site, Site.id == Proposal.site_id).outerjoin(Reply, Reply.proposal_id == Proposal.id)
-              .where(Proposal.id.in_(_IDS)))
+_P, _R, _SP, _PU, _A, _E = (t.proposal.c, t.reply.c, t.proposal_sponsor.c, t.proposal_unit.c, t.attachment.c,
+                            t.extra_field.c)
+_PROPOSALS = (select(*(_raw(_P[name], name) for name in _PROPOSAL_COLUMNS), t.site.c.slug,
+                     _R.proposal_id.label("reply_of"), *(_raw(_R[key], f"reply_{key}") for key in REPLY_KEYS))
+              .join(t.site, t.site.c.id == _P.site_id).outerjoin(t.reply, _R.proposal_id == _P.id)
+              .where(_P.id.in_(_IDS)))
 # every child row as (proposal, kind, role, position, first, second), in one statement; unsorted, as
 # a sort there costs SQLite temporary B-trees, and the few rows are sorted here
 _CHILDREN = union_all(
-    select(ProposalSponsor.proposal_id, literal("sponsors"), ProposalSponsor.role, ProposalSponsor.position,
-           Person.name, null()).join(Person, Person.id == ProposalSponsor.person_id)
-    .where(ProposalSponsor.proposal_id.in_(_IDS)),
-    select(ProposalUnit.proposal_id, literal("units"), ProposalUnit.role, ProposalUnit.position,
-           Organization.name, null()).join(Organization, Organization.id == ProposalUnit.organization_id)
-    .where(ProposalUnit.proposal_id.in_(_IDS)),
-    select(Attachment.proposal_id, literal("attachment"), null(), Attachment.position, Attachment.url,
-           Attachment.name).where(Attachment.proposal_id.in_(_IDS)),
-    select(ExtraField.proposal_id, literal("extra"), null(), ExtraField.position, ExtraField.label,
-           ExtraField.value).where(ExtraField.proposal_id.in_(_IDS)),
+    select(_SP.proposal_id, literal("sponsors"), _SP.role, _SP.position, t.person.c.name, null())
+    .join(t.person, t.person.c.id == _SP.person_id).where(_SP.proposal_id.in_(_IDS)),
+    select(_PU.proposal_id, literal("units"), _PU.role, _PU.position, t.organization.c.name, null())
+    .join(t.organization, t.organization.c.id == _PU.organization_id).where(_PU.proposal_id.in_(_IDS)),
+    select(_A.proposal_id, literal("attachment"), null(), _A.position, _A.url, _A.name)
+    .where(_A.proposal_id.in_(_IDS)),
+    select(_E.proposal_id, literal("extra"), null(), _E.position, _E.label, _E.value)
+    .where(_E.proposal_id.in_(_IDS)),
 )
 
 
@@ -134,7 +126,13 @@ def _instant(value: str | dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z"
 
 
-def load_records(session: Session, proposal_ids: Iterable[int], *,
+def connection_of(session: Session | Connection) -> Connection:
+    """The connection of a session, or the connection itself: the read path takes either (the CLI's
+    read-only commands pass a Connection, and so never import the ORM)."""
+    return session if isinstance(session, Connection) else session.connection()
+
+
+def load_records(session: Session | Connection, proposal_ids: Iterable[int], *,
                  with_meta: bool = False) -> dict[int, dict[str, Any]]:
     """Record dicts (RECORD.md's shape) of these proposals, read in two set-wise queries.
 
@@ -143,7 +141,7 @@ def load_records(session: Session, proposal_ids: Iterable[int], *,
     if not ids:
         return {}
     records: dict[int, dict[str, Any]] = {}
-    connection = session.connection()  # Core statements: no ORM work on the way
+    connection = connection_of(session)  # Core statements: no ORM work on the way
     for chunk in chunks(ids, 900):
         params = {"ids": chunk}
         for row in connection.execute(_PROPOSALS, params).all():  # one fetchall, not a fetch a row

@@ -23,7 +23,8 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_
 from sqlalchemy.sql import Select
 from sqlalchemy.types import Text
 
-from .models import Proposal, Reply
+from . import tables as t
+from .records import connection_of
 from .textindex import match_expression
 
 TRIGRAM = 3
@@ -116,15 +117,15 @@ def _sqlite_filter(search: Search) -> list[ColumnElement[bool]]:
         if long and short:
             ids = union(_fts_ids("proposal_fts", " OR ".join(long)),
                         _fts_ids("proposal_fts_grams", " OR ".join(short)))
-            clauses.append(Proposal.id.in_(ids))
+            clauses.append(t.proposal.c.id.in_(ids))
         elif long:
             long_groups.append(long[0] if len(long) == 1 else "(" + " OR ".join(long) + ")")
         else:
             short_groups.append(short[0] if len(short) == 1 else "(" + " OR ".join(short) + ")")
     if long_groups:
-        clauses.insert(0, Proposal.id.in_(_fts_ids("proposal_fts", " AND ".join(long_groups))))
+        clauses.insert(0, t.proposal.c.id.in_(_fts_ids("proposal_fts", " AND ".join(long_groups))))
     if short_groups:
-        clauses.insert(0, Proposal.id.in_(_fts_ids("proposal_fts_grams", " AND ".join(short_groups))))
+        clauses.insert(0, t.proposal.c.id.in_(_fts_ids("proposal_fts_grams", " AND ".join(short_groups))))
     return clauses
 
 
@@ -140,20 +141,20 @@ def _postgres_term(term: str) -> list[Select]:
     """The ids holding a term, one select per table, with conditions the column's index serves."""
     if len(term) >= TRIGRAM:
         pattern = _like_pattern(term)
-        return [select(Proposal.id).where(or_(Proposal.title.ilike(pattern, escape="\\"),
-                                              Proposal.content.ilike(pattern, escape="\\"))),
-                select(Reply.proposal_id).where(Reply.text.ilike(pattern, escape="\\"))]
+        return [select(t.proposal.c.id).where(or_(t.proposal.c.title.ilike(pattern, escape="\\"),
+                                              t.proposal.c.content.ilike(pattern, escape="\\"))),
+                select(t.reply.c.proposal_id).where(t.reply.c.text.ilike(pattern, escape="\\"))]
     from sqlalchemy.dialects.postgresql import array as pg_array
 
     # every one- or two-character substring of the lower-cased text is one of its grams: exact
     wanted = pg_array([func.lower(term, type_=Text)])
-    return [select(Proposal.id).where(or_(_grams(Proposal.title).contains(wanted),
-                                          _grams(Proposal.content).contains(wanted))),
-            select(Reply.proposal_id).where(_grams(Reply.text).contains(wanted))]
+    return [select(t.proposal.c.id).where(or_(_grams(t.proposal.c.title).contains(wanted),
+                                          _grams(t.proposal.c.content).contains(wanted))),
+            select(t.reply.c.proposal_id).where(_grams(t.reply.c.text).contains(wanted))]
 
 
 def _postgres_filter(search: Search) -> list[ColumnElement[bool]]:
-    return [Proposal.id.in_(union(*(part for term in group for part in _postgres_term(term))))
+    return [t.proposal.c.id.in_(union(*(part for term in group for part in _postgres_term(term))))
             for group in search.groups]
 
 
@@ -168,11 +169,11 @@ def text_filter(query: str | Search | None, dialect: str) -> ColumnElement[bool]
 
 def search_ids(session, query: str, *, limit: int | None = None) -> list[int]:
     """Ids of the proposals matching a text query, newest first."""
-    clause = text_filter(query, session.get_bind().dialect.name)
-    statement: Select = select(Proposal.id)
+    clause = text_filter(query, connection_of(session).dialect.name)
+    statement: Select = select(t.proposal.c.id)
     if clause is not None:
         statement = statement.where(clause)
-    statement = statement.order_by(Proposal.published_day.desc(), Proposal.id.desc())
+    statement = statement.order_by(t.proposal.c.published_day.desc(), t.proposal.c.id.desc())
     if limit:
         statement = statement.limit(limit)
     return list(session.scalars(statement))

@@ -129,12 +129,13 @@ def floor_count(connection, term):
 
 
 def floor_stats(connection):
-    rows = connection.execute("SELECT coalesce(adoption_class, 'none'), year, count(DISTINCT id) FROM proposal "
-                              "GROUP BY coalesce(adoption_class, 'none'), year").fetchall()
-    total = connection.execute("SELECT count(id) FROM proposal").fetchone()[0]
+    # grouped as stored, in the order of the (adoption_class, year) index; every record in one group
+    rows = connection.execute("SELECT adoption_class, year, count(*) FROM proposal "
+                              "GROUP BY adoption_class, year").fetchall()
+    total = sum(number for _, _, number in rows)
     table = defaultdict(int)
     for klass, year, number in rows:
-        table[(klass, year)] = number
+        table[(klass or "none", year)] = number
     return {"total": total, "rows": [{"adoption_class": k, "year": y, "count": n, "share": n / total}
                                      for (k, y), n in table.items()]}
 

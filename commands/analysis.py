@@ -48,14 +48,16 @@ MergeSites = Annotated[bool, typer.Option("--merge-sites", help="One row per nam
 
 
 @contextmanager
-def _session(db: str | None, filters=None) -> Iterator:
-    """A read-only session on the archive; query errors and database errors become one line."""
+def _session(db: str | None, filters=None, *, orm: bool = False) -> Iterator:
+    """A read-only connection to the archive (a Connection, so that reading imports no ORM; an ORM
+    session with `orm`); query errors and database errors become one line."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from archive.db import first_line, session_factory
     from archive.query import QueryError, site_slugs
 
-    session = session_factory(open_db(db, create=False))()
+    engine = open_db(db, create=False)
+    session = session_factory(engine)() if orm else engine.connect()
     try:
         if filters is not None and filters.site and filters.site not in (slugs := site_slugs(session)):
             raise fail(f"no site {filters.site!r} in the archive (sites: {', '.join(slugs) or 'none'})", 2)

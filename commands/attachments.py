@@ -50,7 +50,7 @@ def fetch_command(
     from .analysis import _session
 
     overrides = _overrides(settings)
-    with _session(db, filters) as session:
+    with _session(db, filters, orm=True) as session:
         ids = frozenset(i for chunk in iter_ids(session, filters) for i in chunk)
         sites = session.execute(select(Site.slug, Site.name, Site.base_url).where(
             Site.id.in_(select(Proposal.site_id).where(Proposal.id.in_(sorted(ids)))))).all() if ids else []
@@ -87,7 +87,7 @@ def list_command(
 
     from .analysis import _record_id, _session
 
-    with _session(db) as session:
+    with _session(db, orm=True) as session:
         record_id = _record_id(record_id)
         if session.get(Proposal, record_id) is None:
             raise fail(f"no record with id {record_id}", 1)

@@ -77,13 +77,33 @@ def small_archive(tmp_path):
     ("stats", "--by", "adoption_class"),
     ("show", "1", "--format", "json"),
 ])
-def test_read_only_commands_import_no_crawler_export_or_validators(tmp_path, small_archive, args):
+def test_read_only_commands_import_no_orm_crawler_export_or_validators(tmp_path, small_archive, args):
     code, modules, stdout = imported(tmp_path, *args, "--db", str(small_archive))
     assert code == 0, stdout
     assert stdout.strip()
+    # reading runs Core statements on a Connection: the ORM and its mapped classes stay out
+    # and output to a pipe is written plain, without rich
     unused = ("scrapy", "twisted", "pyarrow", "pydantic", "alembic", "crawler", "archive.export",
-              "sqlalchemy.dialects.postgresql", "rich.table", "commands.crawling", "commands.pages")
+              "sqlalchemy.dialects.postgresql", "sqlalchemy.orm", "archive.models", "rich",
+              "commands.crawling", "commands.pages")
     assert [package for package in unused if loaded(modules, package)] == []
+
+
+@pytest.mark.parametrize("text", [
+    "10526 records match; showing 1–50", "error: no site 'x' in the archive", "a: b", "宽字符" * 40,
+    "two\nlines", "  spaced  ", "", "a\tb", ":smile: face", "x\r y", "\x1b[31mred", "[bold]x[/bold]",
+])
+def test_a_console_writing_to_a_pipe_prints_what_rich_prints(text, capsys):
+    import io
+
+    from rich.console import Console
+
+    from commands.common import _LazyConsole
+
+    expected = io.StringIO()
+    Console(file=expected, highlight=False, soft_wrap=True).print(text, markup=False, style="red")
+    _LazyConsole().print(text, markup=False, style="red")
+    assert capsys.readouterr().out == expected.getvalue()
 
 
 # --- the quick coercion gives what Typer's own gives, value or error ------------------------------------
