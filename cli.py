@@ -109,9 +109,30 @@ def _root(
     """Example: proposals crawl --all, then proposals query --sponsor 魏巍"""
 
 
+# Start-up makes only objects that live as long as the process (modules, classes, the command's
+# statements), which the cyclic garbage collector would scan again and again in vain: a tenth of a
+# query's CPU. It is paused for this long, then runs as usual, those objects frozen out of its scans.
+START_UP_SECONDS = 0.5
+
+
+def _pause_collector(seconds: float = START_UP_SECONDS) -> None:
+    import gc
+    import threading
+
+    def resume() -> None:
+        gc.freeze()
+        gc.enable()
+
+    gc.disable()
+    timer = threading.Timer(seconds, resume)
+    timer.daemon = True
+    timer.start()
+
+
 def main() -> None:
     """Entry point: usage errors and unexpected errors become one line on stderr (exit 2 and 1);
     a closed stdout (`proposals query | head -1`) ends the command quietly (exit 1)."""
+    _pause_collector()
     try:  # Typer vendors Click from 0.2x on; older ones use Click itself
         from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
     except ImportError:  # pragma: no cover

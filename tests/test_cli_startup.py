@@ -171,3 +171,15 @@ def test_bad_values_keep_typers_one_line_errors(small_archive):
     assert result.stderr.strip().splitlines() == [
         "error: Invalid value for '--limit': Input should be a valid integer, unable to parse string as an integer "
         "(see proposals query --help)"]
+
+
+def test_the_collector_paused_for_start_up_runs_again_after_it():
+    # a long command (a crawl) must not run without the cyclic collector
+    probe = ("import gc, time, cli\n"
+             "cli._pause_collector(0.2)\n"
+             "paused = not gc.isenabled()\n"
+             "time.sleep(1.0)\n"
+             "print(paused, gc.isenabled(), gc.get_freeze_count() > 0)\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            check=True)
+    assert result.stdout.split() == ["True", "True", "True"]
