@@ -106,6 +106,14 @@ def test_a_console_writing_to_a_pipe_prints_what_rich_prints(text, capsys):
     assert capsys.readouterr().out == expected.getvalue()
 
 
+def test_a_sponsor_query_normalises_the_name_without_loading_the_parser(tmp_path, small_archive):
+    code, modules, stdout = imported(tmp_path, "query", "--sponsor", "魏　巍", "--format", "json",
+                                     "--db", str(small_archive))
+    assert code == 0, stdout
+    assert "crawler.parsers.text" in modules
+    assert [m for m in ("selectolax", "crawler.parsers.page", "crawler.parsers.detail") if loaded(modules, m)] == []
+
+
 # --- the quick coercion gives what Typer's own gives, value or error ------------------------------------
 
 
