@@ -335,15 +335,14 @@ class _Group:
         self.title_rows: list[str] = []
 
 
-def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
-    """Every label/value pair of the page's field tables.
+def _table_pairs(cells: list[LexborNode], zoom_ids: set[int]) -> _TableScan:
+    """Every label/value pair of the page's field tables (`cells`: the page's td and th, in order).
 
     Cells are read once, in document order; a label cell pairs with the next cell of its row (or,
     alone in its row, with a value alone in the next row). A table counts when it names two
     known fields, or one with no unknown label beside it or inside the content area; a table
     with site chrome (ICP备, 网站标识码 …) never counts.
     """
-    cells = tree.css("td, th")
     texts = [cell.text(deep=True) for cell in cells]
     # a text's (label, field), worked out once per page: a value cell is asked about as the cell
     # after a label, then as a cell of its own
@@ -438,9 +437,39 @@ def _group_of(groups: dict[int, _Group], row: LexborNode) -> _Group:
     return group
 
 
+class _Elements:
+    """The body's elements the readers look for, by kind, in document order, from one walk of the tree.
+
+    A selector query parses its selector and walks the whole tree each time, and a list of n
+    selectors costs about n walks (`dt, label, … h6` alone costs more than walking every element
+    once); one walk that sorts elements by their tag id replaces the queries for cells, label
+    elements and headings.
+    """
+
+    __slots__ = ("cells", "h1", "loose")
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        body = tree.body
+        if body is None:
+            self.cells: list[LexborNode] = tree.css("td, th")
+            self.loose: list[LexborNode] = []
+            self.h1: list[LexborNode] = []
+            return
+        self.cells, self.loose, self.h1 = [], [], []
+        # tag id -> the list its elements go to (td and th share one, as do the label tags)
+        buckets = dict.fromkeys(_CELL_IDS, self.cells)
+        buckets.update(dict.fromkeys(_LOOSE_IDS, self.loose))
+        buckets[_H1_ID] = self.h1
+        get = buckets.get
+        for node in body.traverse():
+            bucket = get(node.tag_id)
+            if bucket is not None:
+                bucket.append(node)
+
+
 _PUBLISH_LINE = frozenset({"published_at", "source"})  # printed among 浏览次数/字号 chrome
 # th cells are the table scan's: a table it judged chrome must not come back through here
-_LOOSE_SELECTOR = "dt, label, strong, b, span, em, font, p, div, li, h4, h5, h6"
+_LOOSE_TAGS = ("dt", "label", "strong", "b", "span", "em", "font", "p", "div", "li", "h4", "h5", "h6")
 _BLOCKS = "div, p, table, li, dd, dt, ul, ol, dl"
 _CJK_LABEL_LIMIT = 16  # characters of text a value may start with before a colon and still be a label
 
@@ -453,6 +482,17 @@ def _next_element(node: LexborNode) -> LexborNode | None:
 
 
 _BLOCK_TAGS = frozenset(tag.strip() for tag in _BLOCKS.split(","))
+
+
+def _tag_ids(names: tuple[str, ...]) -> frozenset[int]:
+    """lexbor's ids of these tag names (fixed for the HTML tags, whatever the document)."""
+    probe = LexborHTMLParser("")
+    return frozenset(probe.create_node(name).tag_id for name in names)
+
+
+_CELL_IDS = _tag_ids(("td", "th"))
+_LOOSE_IDS = _tag_ids(_LOOSE_TAGS)
+(_H1_ID,) = _tag_ids(("h1",))
 
 
 def _has_block_inside(node: LexborNode, budget: int = 1 << 30) -> bool | None:
@@ -539,7 +579,7 @@ def _names_record_fields(lines: list[str]) -> bool:
 _LOOSE_TEXT_BUDGET = 2_000_000
 
 
-def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | None = None) -> list[_Pair]:
+def _loose_pairs(elements: _Elements, used: set[int], until: LexborNode | None = None) -> list[_Pair]:
     """Label/value pairs outside tables: dl/dt/dd, `<span>领衔人：</span><div>魏巍</div>`, `<li>索引号：…</li>`,
     and Word-style paragraphs (`<p>案由：…</p><p>…</p><p>答复内容：</p><p>…letter…</p>`).
 
@@ -551,9 +591,6 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | Non
     With `until` (a reply letter), only what stands before it is read: a page's header rows come
     before its article, and a letter's own lines (类别：B, 签发人：…, 联系人：…) are never rows.
     """
-    body = tree.body
-    if body is None:
-        return []
     found: list[tuple[int, _Pair]] = []
     known_containers: set[int] = set()
     chrome: dict[int, bool] = {}
@@ -574,7 +611,7 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | Non
     # characters of text read: real pages read a few thousand; a hostile page's deep chains of
     # inline elements would make lexbor build the same text over and over
     budget = _LOOSE_TEXT_BUDGET
-    for node in body.css(_LOOSE_SELECTOR):
+    for node in elements.loose:
         mem_id = node.mem_id
         if mem_id == stop:
             break
@@ -714,7 +751,8 @@ class DetailPage:
         self.tree = LexborHTMLParser(body if body is not None else markup)
         zoom = self.tree.css_first("#zoom")
         self.zoom = [zoom] if zoom is not None else []
-        scan = _table_pairs(self.tree, {z.mem_id for z in self.zoom})
+        self.elements = _Elements(self.tree)
+        scan = _table_pairs(self.elements.cells, {z.mem_id for z in self.zoom})
         pairs = scan.pairs
         if not any(p.field in CORE_FIELDS for p in pairs):
             # No record table: the record may stand in other layouts, or the article may be a reply
@@ -725,7 +763,7 @@ class DetailPage:
             # publish line is read from the source either way
             if not (letter and any(p.field in HEADER_FIELDS for p in pairs)):
                 used = {p.anchor.mem_id for p in pairs if p.anchor is not None}
-                pairs = pairs + _loose_pairs(self.tree, used, article if letter else None)
+                pairs = pairs + _loose_pairs(self.elements, used, article if letter else None)
         self.loose_read = pairs is not scan.pairs
         self.title_rows = scan.title_rows
         self.containers = scan.containers
@@ -824,7 +862,7 @@ class DetailPage:
         body = self.tree.body
         if body is None:
             return
-        yield from (n.text(deep=True) for n in body.css("h1"))
+        yield from (n.text(deep=True) for n in self.elements.h1)
         yield from (n.text(deep=True) for n in body.css('h2, h3, [class*="title"], [id*="title"]'))
 
     @cached_property
