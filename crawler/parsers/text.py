@@ -225,8 +225,10 @@ def _cn_small_number(text: str) -> int | None:
 def date_of_match(match: re.Match[str], base: int = 0) -> str | None:
     """The date a match of DATE_PATTERN found; `base`: how many groups a pattern that embeds it
     has before DATE_PATTERN's own."""
-    if match.group(base + 1):
-        year, month, day = (int(_ascii_digits(match.group(base + i))) for i in (1, 2, 3))
+    year = match.group(base + 1)
+    if year:
+        # int() reads full-width digits as it reads ASCII ones: no NFKC needed
+        year, month, day = int(year), int(match.group(base + 2)), int(match.group(base + 3))
     else:
         digits = [_CN_DIGIT.get(ch) for ch in match.group(base + 4)]
         if None in digits:
