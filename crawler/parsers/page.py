@@ -438,33 +438,43 @@ def _group_of(groups: dict[int, _Group], row: LexborNode) -> _Group:
 
 
 class _Elements:
-    """The body's elements the readers look for, by kind, in document order, from one walk of the tree.
+    """The document's elements the readers look for, by kind, in document order, from one walk.
 
     A selector query parses its selector and walks the whole tree each time, and a list of n
     selectors costs about n walks (`dt, label, … h6` alone costs more than walking every element
     once); one walk that sorts elements by their tag id replaces the queries for cells, label
-    elements and headings.
+    elements, headings, the <title> and <base>. Cells, label elements and headings never stand in
+    the head (the tree builder moves them to the body).
     """
 
-    __slots__ = ("cells", "h1", "loose")
+    __slots__ = ("bases", "cells", "h1", "loose", "titles")
 
     def __init__(self, tree: LexborHTMLParser) -> None:
+        self.cells: list[LexborNode] = []
+        self.loose: list[LexborNode] = []
+        self.h1: list[LexborNode] = []
+        self.titles: list[LexborNode] = []
+        self.bases: list[LexborNode] = []
         body = tree.body
-        if body is None:
-            self.cells: list[LexborNode] = tree.css("td, th")
-            self.loose: list[LexborNode] = []
-            self.h1: list[LexborNode] = []
+        if body is None:  # a frameset document
+            self.cells = tree.css("td, th")
+            self.titles = tree.css("title")
+            self.bases = tree.css("base")
             return
-        self.cells, self.loose, self.h1 = [], [], []
         # tag id -> the list its elements go to (td and th share one, as do the label tags)
         buckets = dict.fromkeys(_CELL_IDS, self.cells)
         buckets.update(dict.fromkeys(_LOOSE_IDS, self.loose))
         buckets[_H1_ID] = self.h1
+        buckets[_TITLE_ID] = self.titles
+        buckets[_BASE_ID] = self.bases
         get = buckets.get
-        for node in body.traverse():
-            bucket = get(node.tag_id)
-            if bucket is not None:
-                bucket.append(node)
+        for part in (tree.head, body):
+            if part is None:
+                continue
+            for node in part.traverse():
+                bucket = get(node.tag_id)
+                if bucket is not None:
+                    bucket.append(node)
 
 
 _PUBLISH_LINE = frozenset({"published_at", "source"})  # printed among 浏览次数/字号 chrome
@@ -493,6 +503,8 @@ def _tag_ids(names: tuple[str, ...]) -> frozenset[int]:
 _CELL_IDS = _tag_ids(("td", "th"))
 _LOOSE_IDS = _tag_ids(_LOOSE_TAGS)
 (_H1_ID,) = _tag_ids(("h1",))
+(_TITLE_ID,) = _tag_ids(("title",))
+(_BASE_ID,) = _tag_ids(("base",))
 
 
 def _has_block_inside(node: LexborNode, budget: int = 1 << 30) -> bool | None:
@@ -742,6 +754,12 @@ def declared_url(markup: str) -> str | None:
     return (match.group(1) or match.group(2)).strip() if match else None
 
 
+# field -> the meta tag read where the page prints no value of its own
+_META_OF: dict[str, str] = {}
+for _name, _target in META_FALLBACKS.items():
+    _META_OF.setdefault(_target, _name)
+
+
 class DetailPage:
     """One parsed detail page; each `_extract_<field>` gives one key of the record."""
 
@@ -835,7 +853,7 @@ class DetailPage:
         if key in _SOURCE_LABELS and (key in _PUBLISH_LINE or not self.loose_read):
             value = _source_value(self.markup, key, self._body_start)
         if value is None:
-            meta = next((name for name, target in META_FALLBACKS.items() if target == key), None)
+            meta = _META_OF.get(key)
             value = scalar(self.meta(meta)) if meta else None
         return value
 
@@ -880,7 +898,8 @@ class DetailPage:
             if text == article_title:
                 return text
             candidates.append(text)
-        title_node = self.tree.css_first("title")
+        titles = self.elements.titles
+        title_node = titles[0] if titles else None
         page_title = clean_inline(title_node.text()) if title_node is not None else ""
         if page_title:
             for text in candidates:
@@ -997,7 +1016,7 @@ class DetailPage:
 
     @cached_property
     def _base(self) -> str:
-        base_node = self.tree.css_first("base[href]")
+        base_node = next((node for node in self.elements.bases if "href" in node.attributes), None)
         return urljoin(self.url, base_node.attributes.get("href") or "") if base_node is not None else self.url
 
     def _extract_attachments(self, containers: list[LexborNode] | None = None) -> list[Attachment]:
@@ -1105,15 +1124,45 @@ def _has_text(node: LexborNode) -> bool:
     return len(node.text(deep=True).strip()) >= _MIN_ARTICLE_TEXT
 
 
+_FIRST_QUERY = ", ".join(_FIRST_SELECTORS)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_SPACES = str.maketrans("\t\n\f\r", "    ")
+_FIRST_FOLDED = tuple(selector.translate(_ASCII_LOWER) for selector in _FIRST_SELECTORS)
+
+
+def _first_names(node: LexborNode) -> set[int] | None:
+    """Which of `_FIRST_SELECTORS` name the element (by its class and id); None where that depends
+    on the document's mode (quirks mode compares names without ASCII case)."""
+    attributes = node.attributes
+    names = [f".{name}" for name in (attributes.get("class") or "").translate(_ASCII_SPACES).split(" ") if name]
+    if attributes.get("id"):
+        names.append(f"#{attributes['id']}")
+    exact = {rank for rank, selector in enumerate(_FIRST_SELECTORS) if selector in names}
+    folded_names = {name.translate(_ASCII_LOWER) for name in names}
+    folded = {rank for rank, selector in enumerate(_FIRST_FOLDED) if selector in folded_names}
+    return exact if exact == folded else None
+
+
 def _first_container(tree: LexborHTMLParser) -> LexborNode | None:
     """The first article container of a CMS family (in the order of `_ARTICLE_SELECTORS`) with text."""
     body = tree.body
     if body is None:
         return None
-    for selector in _FIRST_SELECTORS:
-        for node in body.css(selector):
-            if _has_text(node):
-                return node
+    # one query for the four (a query costs about one walk per selector), then the first selector
+    # that names one of them with text wins, as if each were asked for in turn
+    found = body.css(_FIRST_QUERY)
+    if found:
+        named = [_first_names(node) for node in found]
+        if all(names is not None for names in named):
+            for rank in range(len(_FIRST_SELECTORS)):
+                for node, names in zip(found, named, strict=True):
+                    if rank in names and _has_text(node):
+                        return node
+        else:
+            for selector in _FIRST_SELECTORS:
+                for node in body.css(selector):
+                    if _has_text(node):
+                        return node
     others = [node for node in body.css(_OTHER_SELECTORS) if _has_text(node)]
     if not others:
         return None
