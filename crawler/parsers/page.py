@@ -54,6 +54,15 @@ from .text import (
 
 # --- text of an element, one line per block ---------------------------------------------------
 
+
+def _tag_ids(names) -> frozenset[int]:
+    """lexbor's ids of these tag names: fixed for the HTML tags, whatever the document (only
+    unknown tags such as `o:p` get ids of their own document). Comparing a node's `tag_id` costs
+    less than its `tag`, which builds a new string on every read."""
+    probe = LexborHTMLParser("")
+    return frozenset(probe.create_node(name).tag_id for name in names)
+
+
 _NOT_TEXT = frozenset({"script", "style", "template", "noscript", "select", "textarea"})
 
 
@@ -63,6 +72,12 @@ _LINE_BLOCKS = frozenset({
     "h4", "h5", "h6", "dl", "dt", "dd", "blockquote", "section", "article", "aside", "header", "footer", "nav",
     "center", "pre", "form", "address", "figure", "figcaption", "fieldset", "legend"})
 _LINE_BREAKS = _LINE_BLOCKS | {"br", "hr"}
+_NOT_TEXT_IDS = _tag_ids(_NOT_TEXT)
+_LINE_BLOCK_IDS = _tag_ids(_LINE_BLOCKS)
+_LINE_BREAK_IDS = _tag_ids(_LINE_BREAKS)
+(_BR_ID,) = _tag_ids(("br",))
+_TEXT_ID = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id
+_CELL_IDS = _tag_ids(("td", "th"))
 
 
 def block_lines(node: LexborNode) -> list[str]:
@@ -78,35 +93,37 @@ def block_lines(node: LexborNode) -> list[str]:
     block = -1        # mem_id of the nearest block ancestor of the text read last
     broken = False    # a <br>, <hr> or block element since the text read last
     root = node.mem_id
-    # element -> its nearest block ancestor (-2: inside script, style …), so that no chain of inline
-    # elements is walked twice (deeply nested inline tags cost one walk, not one per text)
-    nearest: dict[int, int] = {}
+    # element -> its nearest block ancestor or itself (-2: inside script, style …), so that no chain
+    # of inline elements is walked twice (deeply nested inline tags cost one walk, not one per text)
+    nearest: dict[int, int] = {root: root}
     for item in node.traverse(include_text=True):
-        if not item.is_text_node:
-            if item.tag in _LINE_BREAKS:
+        tag = item.tag_id
+        if tag != _TEXT_ID:
+            if tag in _LINE_BREAK_IDS:
                 broken = True
             continue
-        here = root
         parent = item.parent
-        walked = []
-        while parent is not None:
-            here = parent.mem_id
-            if here == root:
-                break
-            known = nearest.get(here)
-            if known is not None:
-                here = known
-                break
-            tag = parent.tag
-            if tag in _LINE_BLOCKS:
-                break
-            if tag in _NOT_TEXT:
-                here = -2
-                break
-            walked.append(here)
-            parent = parent.parent
-        for mem_id in walked:
-            nearest[mem_id] = here
+        here = nearest.get(parent.mem_id)
+        if here is None:
+            here = root
+            walked = []
+            while parent is not None:
+                at = parent.mem_id
+                known = nearest.get(at)
+                if known is not None:
+                    here = known
+                    break
+                tag = parent.tag_id
+                if tag in _LINE_BLOCK_IDS:
+                    here = nearest[at] = at
+                    break
+                if tag in _NOT_TEXT_IDS:
+                    here = nearest[at] = -2
+                    break
+                walked.append(at)
+                parent = parent.parent
+            for mem_id in walked:
+                nearest[mem_id] = here
         if here == -2:
             continue
         if current and (broken or here != block):
@@ -120,8 +137,8 @@ def block_lines(node: LexborNode) -> list[str]:
         line = " ".join("".join(current).split())
         if line:
             lines.append(line)
-    if any("\u200b" in line or "\ufeff" in line or "\u200c" in line or "\u200d" in line or "\u2060" in line
-           for line in lines):
+    text = "".join(lines)
+    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
         lines = [line for line in (" ".join(drop_zero_width(line).split()) for line in lines) if line]
     return lines
 
@@ -137,7 +154,8 @@ def _one_text(node: LexborNode) -> bool:
             return False
         if child.is_text_node:
             return True
-        if child.tag in _NOT_TEXT or child.tag == "br":
+        tag = child.tag_id
+        if tag in _NOT_TEXT_IDS or tag == _BR_ID:
             return False
         child = child.first_child
     return True
@@ -303,12 +321,12 @@ def _alone(node: LexborNode) -> bool:
     """Is this cell the only cell of its row?"""
     sibling = node.prev
     while sibling is not None:
-        if sibling.tag in ("td", "th"):
+        if sibling.tag_id in _CELL_IDS:
             return False
         sibling = sibling.prev
     sibling = node.next
     while sibling is not None:
-        if sibling.tag in ("td", "th"):
+        if sibling.tag_id in _CELL_IDS:
             return False
         sibling = sibling.next
     return True
@@ -491,16 +509,9 @@ def _next_element(node: LexborNode) -> LexborNode | None:
     return sibling
 
 
-_BLOCK_TAGS = frozenset(tag.strip() for tag in _BLOCKS.split(","))
+_BLOCK_IDS = _tag_ids(tag.strip() for tag in _BLOCKS.split(","))
 
 
-def _tag_ids(names: tuple[str, ...]) -> frozenset[int]:
-    """lexbor's ids of these tag names (fixed for the HTML tags, whatever the document)."""
-    probe = LexborHTMLParser("")
-    return frozenset(probe.create_node(name).tag_id for name in names)
-
-
-_CELL_IDS = _tag_ids(("td", "th"))
 _LOOSE_IDS = _tag_ids(_LOOSE_TAGS)
 (_H1_ID,) = _tag_ids(("h1",))
 (_TITLE_ID,) = _tag_ids(("title",))
@@ -517,11 +528,12 @@ def _has_block_inside(node: LexborNode, budget: int = 1 << 30) -> bool | None:
         budget -= 1
         if budget < 0:
             return None
-        if child.is_element_node:
-            if child.tag in _BLOCK_TAGS:
-                return True
-            if child.first_child is not None:
-                stack.append(child.first_child)
+        # a text or comment node has no children and no block's tag id
+        if child.tag_id in _BLOCK_IDS:
+            return True
+        first = child.first_child
+        if first is not None:
+            stack.append(first)
         child = child.next
         if child is None and stack:
             child = stack.pop()
