@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html as _html
 import re
-from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urljoin, urlsplit
 
@@ -766,6 +765,25 @@ def declared_url(markup: str) -> str | None:
     return (match.group(1) or match.group(2)).strip() if match else None
 
 
+class _once:
+    """`functools.cached_property` without its lock: Python 3.11 takes an RLock on every first read,
+    which costs more than most of the values computed here; a page is never shared between threads."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
 # field -> the meta tag read where the page prints no value of its own
 _META_OF: dict[str, str] = {}
 for _name, _target in META_FALLBACKS.items():
@@ -814,7 +832,7 @@ class DetailPage:
 
     # helpers ------------------------------------------------------------------------------------
 
-    @cached_property
+    @_once
     def _head(self) -> str:
         end = self.markup.find("</head")
         return self.markup[: end if end != -1 else 16384]
@@ -837,7 +855,7 @@ class DetailPage:
             at = head.find(name, at + len(name))
         return ""
 
-    @cached_property
+    @_once
     def _body_start(self) -> int:
         at = self.markup.find("<body")
         return at if at != -1 else 0
@@ -869,16 +887,16 @@ class DetailPage:
             value = scalar(self.meta(meta)) if meta else None
         return value
 
-    @cached_property
+    @_once
     def has_record_rows(self) -> bool:
         return any(p.field in CORE_FIELDS for p in self.pairs)
 
-    @cached_property
+    @_once
     def article(self) -> LexborNode | None:
         """The element holding the page's article text (a letter page's letter)."""
         return article_node(self.tree)
 
-    @cached_property
+    @_once
     def article_lines(self) -> list[str]:
         """The article's lines, without the page chrome that comes along (分享到：, 【打印】 …)."""
         article = self.article
@@ -895,7 +913,7 @@ class DetailPage:
         yield from (n.text(deep=True) for n in self.elements.h1)
         yield from (n.text(deep=True) for n in body.css('h2, h3, [class*="title"], [id*="title"]'))
 
-    @cached_property
+    @_once
     def _title(self) -> str | None:
         """The printed title: the one that agrees with the ArticleTitle meta or the <title>."""
         pair_title = self.text("raw_title")
@@ -1026,7 +1044,7 @@ class DetailPage:
             return "cppcc_proposal" if addressee.endswith("委员") else "npc_suggestion"
         return None
 
-    @cached_property
+    @_once
     def _base(self) -> str:
         base_node = next((node for node in self.elements.bases if "href" in node.attributes), None)
         return urljoin(self.url, base_node.attributes.get("href") or "") if base_node is not None else self.url
