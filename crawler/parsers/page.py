@@ -77,6 +77,7 @@ _LINE_BREAK_IDS = _tag_ids(_LINE_BREAKS)
 (_BR_ID,) = _tag_ids(("br",))
 _TEXT_ID = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id
 _CELL_IDS = _tag_ids(("td", "th"))
+(_TH_ID,) = _tag_ids(("th",))
 
 
 def block_lines(node: LexborNode) -> list[str]:
@@ -376,7 +377,7 @@ def _table_pairs(cells: list[LexborNode], zoom_ids: set[int]) -> _TableScan:
         short = len(text) <= 60
         label, field_ = _cell_label(text, known)
         node = cells[index]
-        if label is None and short and node.tag == "th":
+        if label is None and short and node.tag_id == _TH_ID:
             label, field_ = _label_of(text, True)
         value = cells[index + 1] if index + 1 < count else None
         value_text = texts[index + 1] if value is not None else ""
@@ -386,12 +387,12 @@ def _table_pairs(cells: list[LexborNode], zoom_ids: set[int]) -> _TableScan:
                 inline = _inline_pair(node, text, known_only=False)
                 if inline is not None:
                     _group_of(groups, node.parent).pairs.append(inline)
-            elif short and value is not None and _plain_label(normalize_label(text)) \
+            elif short and value is not None and _plain_label(plain := normalize_label(text)) \
                     and (len(value_text) > 60 or _cell_label(texts[index + 1], known)[0] is None) \
                     and value.parent.mem_id == node.parent.mem_id:
                 # `<td>代表团</td><td>东屿镇代表团</td>`: kept only if the table proves a record table
                 group = _group_of(groups, node.parent)
-                group.pairs.append(_Pair(normalize_label(text), None, value, weak=True, text=value_text))
+                group.pairs.append(_Pair(plain, None, value, weak=True, text=value_text))
                 skip = index + 1
             continue
         row = node.parent
@@ -1317,15 +1318,20 @@ def _attachment_links(container: LexborNode, base: str) -> list[Attachment]:
     """Links to letter files (.pdf, .doc …, downfile.jsp) inside an element, with absolute URLs."""
     found = []
     for link in container.css("a[href]"):
-        href = (link.attributes.get("href") or "").strip()
-        text = clean_inline(link.text(deep=True))
-        # a download gateway's link (…/download?fileId=…) is told by the file name it prints
-        if not _is_attachment_href(href) and not (
-                "?" in href and text.lower().endswith(_ATTACHMENT_EXT) and not href.startswith(("javascript:",
-                                                                                              "mailto:"))):
+        attributes = link.attributes
+        href = (attributes.get("href") or "").strip()
+        # the link's text is read only for links that may be a file's: most are navigation
+        if _is_attachment_href(href):
+            text = clean_inline(link.text(deep=True))
+        elif "?" in href and not href.startswith(("javascript:", "mailto:")):
+            # a download gateway's link (…/download?fileId=…) is told by the file name it prints
+            text = clean_inline(link.text(deep=True))
+            if not text.lower().endswith(_ATTACHMENT_EXT):
+                continue
+        else:
             continue
         absolute = urljoin(base, href)
-        name = text or clean_inline(link.attributes.get("title") or "") \
+        name = text or clean_inline(attributes.get("title") or "") \
             or urlsplit(absolute).path.rsplit("/", 1)[-1]
         found.append(Attachment(absolute, name))
     return found

@@ -34,7 +34,10 @@ def clean_inline(text: str | None) -> str:
     """Trim and collapse every run of whitespace (U+3000 and NBSP included) to one space."""
     if not text:
         return ""
-    return " ".join(drop_zero_width(text).split())
+    # drop_zero_width inlined: this runs for every value of a page
+    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
+        text = text.translate(_ZERO_WIDTH)
+    return " ".join(text.split())
 
 
 def strip_ws(text: str | None) -> str:
