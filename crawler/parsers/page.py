@@ -1172,7 +1172,21 @@ _MIN_ARTICLE_TEXT = 10
 
 
 def _has_text(node: LexborNode) -> bool:
-    return len(node.text(deep=True).strip()) >= _MIN_ARTICLE_TEXT
+    """Does the element's text, stripped, hold `_MIN_ARTICLE_TEXT` characters? Read up to where it
+    does (an article's first paragraph), not the whole article: a prefix of the text that holds them
+    stripped means the whole text does."""
+    length = 0  # characters from the first one that is not whitespace
+    for item in node.traverse(include_text=True):
+        if item.tag_id != _TEXT_ID:
+            continue
+        text = item.text_content
+        if not length:
+            text = text.lstrip()
+        kept = len(text.rstrip())
+        if kept and length + kept >= _MIN_ARTICLE_TEXT:
+            return True
+        length += len(text)
+    return False
 
 
 _FIRST_QUERY = ", ".join(_FIRST_SELECTORS)
