@@ -1132,7 +1132,8 @@ class DetailPage:
         if letter.refusal:
             raise NotAProposalPage("not-a-record", f"not a letter about one proposal: {letter.refusal}")
         # the record's rows are the page's header; lines of the letter (类别, 签发人, 联系人 …) are never fields
-        self._use_pairs([p for p in self.pairs if p.anchor is None or not _inside_or_is(p.anchor, article)])
+        outside = _Outside(article)
+        self._use_pairs([p for p in self.pairs if p.anchor is None or outside(p.anchor)])
         disclosure = self._extract_disclosure()
         kind = next((k for k in (kind_from_text(disclosure.category), kind_from_text(self.meta("ColumnName"))) if k),
                     letter.kind)
@@ -1332,8 +1333,32 @@ def _with_following(node: LexborNode) -> list[LexborNode]:
     return region
 
 
-def _inside_or_is(node: LexborNode, ancestor: LexborNode | None) -> bool:
-    return ancestor is not None and (node.mem_id == ancestor.mem_id or _inside(node, {ancestor.mem_id}))
+class _Outside:
+    """Does a node stand outside an element (neither the element nor inside it)? A node's walk up
+    stops at the element (inside) or at one of the element's own ancestors (outside: the element
+    is below it), so that rows beside an article are not walked up to the root one by one."""
+
+    __slots__ = ("above", "at")
+
+    def __init__(self, element: LexborNode | None) -> None:
+        self.at = element.mem_id if element is not None else None
+        self.above: set[int] = set()
+        parent = element.parent if element is not None else None
+        while parent is not None:
+            self.above.add(parent.mem_id)
+            parent = parent.parent
+
+    def __call__(self, node: LexborNode) -> bool:
+        if self.at is None:
+            return True
+        while node is not None:
+            at = node.mem_id
+            if at == self.at:
+                return False
+            if at in self.above:
+                return True
+            node = node.parent
+        return True
 
 
 _GATEWAY_RE = re.compile(r"(?:^|[?&])(?:fileid|file_id|fileurl|fileuuid|attachid|attachmentid|filename)=", re.I)
