@@ -615,9 +615,17 @@ def _names_record_fields(lines: list[str]) -> bool:
             found = _inline_label(line)
             if found is not None and found[1] in CORE_FIELDS:
                 return True
-        if len(line) <= 40 and _could_be_label(line) and field_for_label(normalize_label(line)) in CORE_FIELDS:
+        if len(line) <= 40 and _could_be_label(line) and not ("\u4e00" <= line[0] <= "\u9fff"
+                                                               and line[0] not in _LABEL_STARTS) \
+                and field_for_label(normalize_label(line)) in CORE_FIELDS:
             return True
     return False
+
+
+# What a known label, or a numbered one, starts with once normalised. A line (trimmed) that starts
+# with any other CJK ideograph names no field: NFKC leaves these ideographs as they are and composes
+# nothing with them, so normalising cannot change that first character.
+_LABEL_STARTS = frozenset(label[0] for label in LABEL_TO_FIELD) | NUMBERED_FIRST
 
 
 _LOOSE_TEXT_BUDGET = 2_000_000
