@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html as _html
 import re
-from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urljoin, urlsplit
 
@@ -54,6 +53,15 @@ from .text import (
 
 # --- text of an element, one line per block ---------------------------------------------------
 
+
+def _tag_ids(names) -> frozenset[int]:
+    """lexbor's ids of these tag names: fixed for the HTML tags, whatever the document (only
+    unknown tags such as `o:p` get ids of their own document). Comparing a node's `tag_id` costs
+    less than its `tag`, which builds a new string on every read."""
+    probe = LexborHTMLParser("")
+    return frozenset(probe.create_node(name).tag_id for name in names)
+
+
 _NOT_TEXT = frozenset({"script", "style", "template", "noscript", "select", "textarea"})
 
 
@@ -63,6 +71,14 @@ _LINE_BLOCKS = frozenset({
     "h4", "h5", "h6", "dl", "dt", "dd", "blockquote", "section", "article", "aside", "header", "footer", "nav",
     "center", "pre", "form", "address", "figure", "figcaption", "fieldset", "legend"})
 _LINE_BREAKS = _LINE_BLOCKS | {"br", "hr"}
+_NOT_TEXT_IDS = _tag_ids(_NOT_TEXT)
+_LINE_BLOCK_IDS = _tag_ids(_LINE_BLOCKS)
+_LINE_BREAK_IDS = _tag_ids(_LINE_BREAKS)
+(_BR_ID,) = _tag_ids(("br",))
+_TEXT_ID = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id
+_CELL_IDS = _tag_ids(("td", "th"))
+(_TH_ID,) = _tag_ids(("th",))
+(_TABLE_ID,) = _tag_ids(("table",))
 
 
 def block_lines(node: LexborNode) -> list[str]:
@@ -78,35 +94,37 @@ def block_lines(node: LexborNode) -> list[str]:
     block = -1        # mem_id of the nearest block ancestor of the text read last
     broken = False    # a <br>, <hr> or block element since the text read last
     root = node.mem_id
-    # element -> its nearest block ancestor (-2: inside script, style …), so that no chain of inline
-    # elements is walked twice (deeply nested inline tags cost one walk, not one per text)
-    nearest: dict[int, int] = {}
+    # element -> its nearest block ancestor or itself (-2: inside script, style …), so that no chain
+    # of inline elements is walked twice (deeply nested inline tags cost one walk, not one per text)
+    nearest: dict[int, int] = {root: root}
     for item in node.traverse(include_text=True):
-        if not item.is_text_node:
-            if item.tag in _LINE_BREAKS:
+        tag = item.tag_id
+        if tag != _TEXT_ID:
+            if tag in _LINE_BREAK_IDS:
                 broken = True
             continue
-        here = root
         parent = item.parent
-        walked = []
-        while parent is not None:
-            here = parent.mem_id
-            if here == root:
-                break
-            known = nearest.get(here)
-            if known is not None:
-                here = known
-                break
-            tag = parent.tag
-            if tag in _LINE_BLOCKS:
-                break
-            if tag in _NOT_TEXT:
-                here = -2
-                break
-            walked.append(here)
-            parent = parent.parent
-        for mem_id in walked:
-            nearest[mem_id] = here
+        here = nearest.get(parent.mem_id)
+        if here is None:
+            here = root
+            walked = []
+            while parent is not None:
+                at = parent.mem_id
+                known = nearest.get(at)
+                if known is not None:
+                    here = known
+                    break
+                tag = parent.tag_id
+                if tag in _LINE_BLOCK_IDS:
+                    here = nearest[at] = at
+                    break
+                if tag in _NOT_TEXT_IDS:
+                    here = nearest[at] = -2
+                    break
+                walked.append(at)
+                parent = parent.parent
+            for mem_id in walked:
+                nearest[mem_id] = here
         if here == -2:
             continue
         if current and (broken or here != block):
@@ -120,8 +138,8 @@ def block_lines(node: LexborNode) -> list[str]:
         line = " ".join("".join(current).split())
         if line:
             lines.append(line)
-    if any("\u200b" in line or "\ufeff" in line or "\u200c" in line or "\u200d" in line or "\u2060" in line
-           for line in lines):
+    text = "".join(lines)
+    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
         lines = [line for line in (" ".join(drop_zero_width(line).split()) for line in lines) if line]
     return lines
 
@@ -137,7 +155,8 @@ def _one_text(node: LexborNode) -> bool:
             return False
         if child.is_text_node:
             return True
-        if child.tag in _NOT_TEXT or child.tag == "br":
+        tag = child.tag_id
+        if tag in _NOT_TEXT_IDS or tag == _BR_ID:
             return False
         child = child.first_child
     return True
@@ -200,14 +219,13 @@ def _first_colon(text: str, end: int) -> int:
     return wide
 
 
-# One compiled pattern is one call into C: on short texts it beats any sequence of str methods
-_INLINE_RE = re.compile(r"^([^:：]{1,20})[:：][\s\u3000\u00a0]*(.*)$", re.S)
-
-
 def _split_inline(text: str) -> tuple[str, str] | None:
-    """`领衔人：魏巍` -> ("领衔人", "魏巍"): a label of 1-20 characters before the first colon."""
-    match = _INLINE_RE.match(text)
-    return (match.group(1), match.group(2)) if match else None
+    """`领衔人：魏巍` -> ("领衔人", "魏巍"): a label of 1-20 characters before the first colon, and
+    the rest without the whitespace after the colon (`str.lstrip` strips what `\\s` matches)."""
+    at = _first_colon(text, 21)
+    if at < 1:
+        return None
+    return text[:at], text[at + 1:].lstrip()
 
 
 def _could_be_label(text: str) -> bool:
@@ -274,10 +292,30 @@ def _inline_label(text: str, *, known_only: bool = True) -> tuple[str, str | Non
     return label, field_
 
 
+def _holds_table(node: LexborNode, budget: int = 32) -> bool:
+    """Is there a table inside the element? Cells are small: a walk of their first nodes costs less
+    than a selector query, which answers for the larger ones."""
+    child = node.first_child
+    stack = []
+    while child is not None:
+        budget -= 1
+        if budget < 0:
+            return node.css_first("table") is not None
+        if child.tag_id == _TABLE_ID:
+            return True
+        first = child.first_child
+        if first is not None:
+            stack.append(first)
+        child = child.next
+        if child is None and stack:
+            child = stack.pop()
+    return False
+
+
 def _inline_pair(node: LexborNode, text: str, *, known_only: bool = True) -> _Pair | None:
     """`<td>索引号：001008…</td>`: a label and its value in one element (the value read when needed)."""
     found = _inline_label(text, known_only=known_only)
-    if found is None or node.css_first("table") is not None:
+    if found is None or _holds_table(node):
         return None
     label, field_ = found
     return _Pair(label, field_, node, weak=field_ is None, inline=True, text=text)
@@ -303,12 +341,12 @@ def _alone(node: LexborNode) -> bool:
     """Is this cell the only cell of its row?"""
     sibling = node.prev
     while sibling is not None:
-        if sibling.tag in ("td", "th"):
+        if sibling.tag_id in _CELL_IDS:
             return False
         sibling = sibling.prev
     sibling = node.next
     while sibling is not None:
-        if sibling.tag in ("td", "th"):
+        if sibling.tag_id in _CELL_IDS:
             return False
         sibling = sibling.next
     return True
@@ -335,15 +373,14 @@ class _Group:
         self.title_rows: list[str] = []
 
 
-def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
-    """Every label/value pair of the page's field tables.
+def _table_pairs(cells: list[LexborNode], zoom_ids: set[int]) -> _TableScan:
+    """Every label/value pair of the page's field tables (`cells`: the page's td and th, in order).
 
     Cells are read once, in document order; a label cell pairs with the next cell of its row (or,
     alone in its row, with a value alone in the next row). A table counts when it names two
     known fields, or one with no unknown label beside it or inside the content area; a table
     with site chrome (ICP备, 网站标识码 …) never counts.
     """
-    cells = tree.css("td, th")
     texts = [cell.text(deep=True) for cell in cells]
     # a text's (label, field), worked out once per page: a value cell is asked about as the cell
     # after a label, then as a cell of its own
@@ -360,7 +397,7 @@ def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
         short = len(text) <= 60
         label, field_ = _cell_label(text, known)
         node = cells[index]
-        if label is None and short and node.tag == "th":
+        if label is None and short and node.tag_id == _TH_ID:
             label, field_ = _label_of(text, True)
         value = cells[index + 1] if index + 1 < count else None
         value_text = texts[index + 1] if value is not None else ""
@@ -370,12 +407,12 @@ def _table_pairs(tree: LexborHTMLParser, zoom_ids: set[int]) -> _TableScan:
                 inline = _inline_pair(node, text, known_only=False)
                 if inline is not None:
                     _group_of(groups, node.parent).pairs.append(inline)
-            elif short and value is not None and _plain_label(normalize_label(text)) \
+            elif short and value is not None and _plain_label(plain := normalize_label(text)) \
                     and (len(value_text) > 60 or _cell_label(texts[index + 1], known)[0] is None) \
                     and value.parent.mem_id == node.parent.mem_id:
                 # `<td>代表团</td><td>东屿镇代表团</td>`: kept only if the table proves a record table
                 group = _group_of(groups, node.parent)
-                group.pairs.append(_Pair(normalize_label(text), None, value, weak=True, text=value_text))
+                group.pairs.append(_Pair(plain, None, value, weak=True, text=value_text))
                 skip = index + 1
             continue
         row = node.parent
@@ -438,9 +475,49 @@ def _group_of(groups: dict[int, _Group], row: LexborNode) -> _Group:
     return group
 
 
+class _Elements:
+    """The document's elements the readers look for, by kind, in document order, from one walk.
+
+    A selector query parses its selector and walks the whole tree each time, and a list of n
+    selectors costs about n walks (`dt, label, … h6` alone costs more than walking every element
+    once); one walk that sorts elements by their tag id replaces the queries for cells, label
+    elements, headings, the <title> and <base>. Cells, label elements and headings never stand in
+    the head (the tree builder moves them to the body).
+    """
+
+    __slots__ = ("bases", "cells", "h1", "loose", "titles")
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        self.cells: list[LexborNode] = []
+        self.loose: list[LexborNode] = []
+        self.h1: list[LexborNode] = []
+        self.titles: list[LexborNode] = []
+        self.bases: list[LexborNode] = []
+        body = tree.body
+        if body is None:  # a frameset document
+            self.cells = tree.css("td, th")
+            self.titles = tree.css("title")
+            self.bases = tree.css("base")
+            return
+        # tag id -> the list its elements go to (td and th share one, as do the label tags)
+        buckets = dict.fromkeys(_CELL_IDS, self.cells)
+        buckets.update(dict.fromkeys(_LOOSE_IDS, self.loose))
+        buckets[_H1_ID] = self.h1
+        buckets[_TITLE_ID] = self.titles
+        buckets[_BASE_ID] = self.bases
+        get = buckets.get
+        for part in (tree.head, body):
+            if part is None:
+                continue
+            for node in part.traverse():
+                bucket = get(node.tag_id)
+                if bucket is not None:
+                    bucket.append(node)
+
+
 _PUBLISH_LINE = frozenset({"published_at", "source"})  # printed among 浏览次数/字号 chrome
 # th cells are the table scan's: a table it judged chrome must not come back through here
-_LOOSE_SELECTOR = "dt, label, strong, b, span, em, font, p, div, li, h4, h5, h6"
+_LOOSE_TAGS = ("dt", "label", "strong", "b", "span", "em", "font", "p", "div", "li", "h4", "h5", "h6")
 _BLOCKS = "div, p, table, li, dd, dt, ul, ol, dl"
 _CJK_LABEL_LIMIT = 16  # characters of text a value may start with before a colon and still be a label
 
@@ -452,7 +529,13 @@ def _next_element(node: LexborNode) -> LexborNode | None:
     return sibling
 
 
-_BLOCK_TAGS = frozenset(tag.strip() for tag in _BLOCKS.split(","))
+_BLOCK_IDS = _tag_ids(tag.strip() for tag in _BLOCKS.split(","))
+
+
+_LOOSE_IDS = _tag_ids(_LOOSE_TAGS)
+(_H1_ID,) = _tag_ids(("h1",))
+(_TITLE_ID,) = _tag_ids(("title",))
+(_BASE_ID,) = _tag_ids(("base",))
 
 
 def _has_block_inside(node: LexborNode, budget: int = 1 << 30) -> bool | None:
@@ -465,11 +548,12 @@ def _has_block_inside(node: LexborNode, budget: int = 1 << 30) -> bool | None:
         budget -= 1
         if budget < 0:
             return None
-        if child.is_element_node:
-            if child.tag in _BLOCK_TAGS:
-                return True
-            if child.first_child is not None:
-                stack.append(child.first_child)
+        # a text or comment node has no children and no block's tag id
+        if child.tag_id in _BLOCK_IDS:
+            return True
+        first = child.first_child
+        if first is not None:
+            stack.append(first)
         child = child.next
         if child is None and stack:
             child = stack.pop()
@@ -531,15 +615,23 @@ def _names_record_fields(lines: list[str]) -> bool:
             found = _inline_label(line)
             if found is not None and found[1] in CORE_FIELDS:
                 return True
-        if len(line) <= 40 and _could_be_label(line) and field_for_label(normalize_label(line)) in CORE_FIELDS:
+        if len(line) <= 40 and _could_be_label(line) and not ("\u4e00" <= line[0] <= "\u9fff"
+                                                               and line[0] not in _LABEL_STARTS) \
+                and field_for_label(normalize_label(line)) in CORE_FIELDS:
             return True
     return False
+
+
+# What a known label, or a numbered one, starts with once normalised. A line (trimmed) that starts
+# with any other CJK ideograph names no field: NFKC leaves these ideographs as they are and composes
+# nothing with them, so normalising cannot change that first character.
+_LABEL_STARTS = frozenset(label[0] for label in LABEL_TO_FIELD) | NUMBERED_FIRST
 
 
 _LOOSE_TEXT_BUDGET = 2_000_000
 
 
-def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | None = None) -> list[_Pair]:
+def _loose_pairs(elements: _Elements, used: set[int], until: LexborNode | None = None) -> list[_Pair]:
     """Label/value pairs outside tables: dl/dt/dd, `<span>领衔人：</span><div>魏巍</div>`, `<li>索引号：…</li>`,
     and Word-style paragraphs (`<p>案由：…</p><p>…</p><p>答复内容：</p><p>…letter…</p>`).
 
@@ -551,9 +643,6 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | Non
     With `until` (a reply letter), only what stands before it is read: a page's header rows come
     before its article, and a letter's own lines (类别：B, 签发人：…, 联系人：…) are never rows.
     """
-    body = tree.body
-    if body is None:
-        return []
     found: list[tuple[int, _Pair]] = []
     known_containers: set[int] = set()
     chrome: dict[int, bool] = {}
@@ -574,7 +663,7 @@ def _loose_pairs(tree: LexborHTMLParser, used: set[int], until: LexborNode | Non
     # characters of text read: real pages read a few thousand; a hostile page's deep chains of
     # inline elements would make lexbor build the same text over and over
     budget = _LOOSE_TEXT_BUDGET
-    for node in body.css(_LOOSE_SELECTOR):
+    for node in elements.loose:
         mem_id = node.mem_id
         if mem_id == stop:
             break
@@ -705,6 +794,31 @@ def declared_url(markup: str) -> str | None:
     return (match.group(1) or match.group(2)).strip() if match else None
 
 
+class _once:
+    """`functools.cached_property` without its lock: Python 3.11 takes an RLock on every first read,
+    which costs more than most of the values computed here; a page is never shared between threads."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
+# field -> the meta tag read where the page prints no value of its own
+_META_OF: dict[str, str] = {}
+for _name, _target in META_FALLBACKS.items():
+    _META_OF.setdefault(_target, _name)
+
+
 class DetailPage:
     """One parsed detail page; each `_extract_<field>` gives one key of the record."""
 
@@ -714,7 +828,8 @@ class DetailPage:
         self.tree = LexborHTMLParser(body if body is not None else markup)
         zoom = self.tree.css_first("#zoom")
         self.zoom = [zoom] if zoom is not None else []
-        scan = _table_pairs(self.tree, {z.mem_id for z in self.zoom})
+        self.elements = _Elements(self.tree)
+        scan = _table_pairs(self.elements.cells, {z.mem_id for z in self.zoom})
         pairs = scan.pairs
         if not any(p.field in CORE_FIELDS for p in pairs):
             # No record table: the record may stand in other layouts, or the article may be a reply
@@ -725,7 +840,7 @@ class DetailPage:
             # publish line is read from the source either way
             if not (letter and any(p.field in HEADER_FIELDS for p in pairs)):
                 used = {p.anchor.mem_id for p in pairs if p.anchor is not None}
-                pairs = pairs + _loose_pairs(self.tree, used, article if letter else None)
+                pairs = pairs + _loose_pairs(self.elements, used, article if letter else None)
         self.loose_read = pairs is not scan.pairs
         self.title_rows = scan.title_rows
         self.containers = scan.containers
@@ -746,7 +861,7 @@ class DetailPage:
 
     # helpers ------------------------------------------------------------------------------------
 
-    @cached_property
+    @_once
     def _head(self) -> str:
         end = self.markup.find("</head")
         return self.markup[: end if end != -1 else 16384]
@@ -769,7 +884,7 @@ class DetailPage:
             at = head.find(name, at + len(name))
         return ""
 
-    @cached_property
+    @_once
     def _body_start(self) -> int:
         at = self.markup.find("<body")
         return at if at != -1 else 0
@@ -797,20 +912,20 @@ class DetailPage:
         if key in _SOURCE_LABELS and (key in _PUBLISH_LINE or not self.loose_read):
             value = _source_value(self.markup, key, self._body_start)
         if value is None:
-            meta = next((name for name, target in META_FALLBACKS.items() if target == key), None)
+            meta = _META_OF.get(key)
             value = scalar(self.meta(meta)) if meta else None
         return value
 
-    @cached_property
+    @_once
     def has_record_rows(self) -> bool:
         return any(p.field in CORE_FIELDS for p in self.pairs)
 
-    @cached_property
+    @_once
     def article(self) -> LexborNode | None:
         """The element holding the page's article text (a letter page's letter)."""
         return article_node(self.tree)
 
-    @cached_property
+    @_once
     def article_lines(self) -> list[str]:
         """The article's lines, without the page chrome that comes along (分享到：, 【打印】 …)."""
         article = self.article
@@ -824,10 +939,10 @@ class DetailPage:
         body = self.tree.body
         if body is None:
             return
-        yield from (n.text(deep=True) for n in body.css("h1"))
+        yield from (n.text(deep=True) for n in self.elements.h1)
         yield from (n.text(deep=True) for n in body.css('h2, h3, [class*="title"], [id*="title"]'))
 
-    @cached_property
+    @_once
     def _title(self) -> str | None:
         """The printed title: the one that agrees with the ArticleTitle meta or the <title>."""
         pair_title = self.text("raw_title")
@@ -842,7 +957,8 @@ class DetailPage:
             if text == article_title:
                 return text
             candidates.append(text)
-        title_node = self.tree.css_first("title")
+        titles = self.elements.titles
+        title_node = titles[0] if titles else None
         page_title = clean_inline(title_node.text()) if title_node is not None else ""
         if page_title:
             for text in candidates:
@@ -957,9 +1073,9 @@ class DetailPage:
             return "cppcc_proposal" if addressee.endswith("委员") else "npc_suggestion"
         return None
 
-    @cached_property
+    @_once
     def _base(self) -> str:
-        base_node = self.tree.css_first("base[href]")
+        base_node = next((node for node in self.elements.bases if "href" in node.attributes), None)
         return urljoin(self.url, base_node.attributes.get("href") or "") if base_node is not None else self.url
 
     def _extract_attachments(self, containers: list[LexborNode] | None = None) -> list[Attachment]:
@@ -1024,7 +1140,8 @@ class DetailPage:
         if letter.refusal:
             raise NotAProposalPage("not-a-record", f"not a letter about one proposal: {letter.refusal}")
         # the record's rows are the page's header; lines of the letter (类别, 签发人, 联系人 …) are never fields
-        self._use_pairs([p for p in self.pairs if p.anchor is None or not _inside_or_is(p.anchor, article)])
+        outside = _Outside(article)
+        self._use_pairs([p for p in self.pairs if p.anchor is None or outside(p.anchor)])
         disclosure = self._extract_disclosure()
         kind = next((k for k in (kind_from_text(disclosure.category), kind_from_text(self.meta("ColumnName"))) if k),
                     letter.kind)
@@ -1064,7 +1181,40 @@ _MIN_ARTICLE_TEXT = 10
 
 
 def _has_text(node: LexborNode) -> bool:
-    return len(node.text(deep=True).strip()) >= _MIN_ARTICLE_TEXT
+    """Does the element's text, stripped, hold `_MIN_ARTICLE_TEXT` characters? Read up to where it
+    does (an article's first paragraph), not the whole article: a prefix of the text that holds them
+    stripped means the whole text does."""
+    length = 0  # characters from the first one that is not whitespace
+    for item in node.traverse(include_text=True):
+        if item.tag_id != _TEXT_ID:
+            continue
+        text = item.text_content
+        if not length:
+            text = text.lstrip()
+        kept = len(text.rstrip())
+        if kept and length + kept >= _MIN_ARTICLE_TEXT:
+            return True
+        length += len(text)
+    return False
+
+
+_FIRST_QUERY = ", ".join(_FIRST_SELECTORS)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_SPACES = str.maketrans("\t\n\f\r", "    ")
+_FIRST_FOLDED = tuple(selector.translate(_ASCII_LOWER) for selector in _FIRST_SELECTORS)
+
+
+def _first_names(node: LexborNode) -> set[int] | None:
+    """Which of `_FIRST_SELECTORS` name the element (by its class and id); None where that depends
+    on the document's mode (quirks mode compares names without ASCII case)."""
+    attributes = node.attributes
+    names = [f".{name}" for name in (attributes.get("class") or "").translate(_ASCII_SPACES).split(" ") if name]
+    if attributes.get("id"):
+        names.append(f"#{attributes['id']}")
+    exact = {rank for rank, selector in enumerate(_FIRST_SELECTORS) if selector in names}
+    folded_names = {name.translate(_ASCII_LOWER) for name in names}
+    folded = {rank for rank, selector in enumerate(_FIRST_FOLDED) if selector in folded_names}
+    return exact if exact == folded else None
 
 
 def _first_container(tree: LexborHTMLParser) -> LexborNode | None:
@@ -1072,10 +1222,21 @@ def _first_container(tree: LexborHTMLParser) -> LexborNode | None:
     body = tree.body
     if body is None:
         return None
-    for selector in _FIRST_SELECTORS:
-        for node in body.css(selector):
-            if _has_text(node):
-                return node
+    # one query for the four (a query costs about one walk per selector), then the first selector
+    # that names one of them with text wins, as if each were asked for in turn
+    found = body.css(_FIRST_QUERY)
+    if found:
+        named = [_first_names(node) for node in found]
+        if all(names is not None for names in named):
+            for rank in range(len(_FIRST_SELECTORS)):
+                for node, names in zip(found, named, strict=True):
+                    if rank in names and _has_text(node):
+                        return node
+        else:
+            for selector in _FIRST_SELECTORS:
+                for node in body.css(selector):
+                    if _has_text(node):
+                        return node
     others = [node for node in body.css(_OTHER_SELECTORS) if _has_text(node)]
     if not others:
         return None
@@ -1180,8 +1341,32 @@ def _with_following(node: LexborNode) -> list[LexborNode]:
     return region
 
 
-def _inside_or_is(node: LexborNode, ancestor: LexborNode | None) -> bool:
-    return ancestor is not None and (node.mem_id == ancestor.mem_id or _inside(node, {ancestor.mem_id}))
+class _Outside:
+    """Does a node stand outside an element (neither the element nor inside it)? A node's walk up
+    stops at the element (inside) or at one of the element's own ancestors (outside: the element
+    is below it), so that rows beside an article are not walked up to the root one by one."""
+
+    __slots__ = ("above", "at")
+
+    def __init__(self, element: LexborNode | None) -> None:
+        self.at = element.mem_id if element is not None else None
+        self.above: set[int] = set()
+        parent = element.parent if element is not None else None
+        while parent is not None:
+            self.above.add(parent.mem_id)
+            parent = parent.parent
+
+    def __call__(self, node: LexborNode) -> bool:
+        if self.at is None:
+            return True
+        while node is not None:
+            at = node.mem_id
+            if at == self.at:
+                return False
+            if at in self.above:
+                return True
+            node = node.parent
+        return True
 
 
 _GATEWAY_RE = re.compile(r"(?:^|[?&])(?:fileid|file_id|fileurl|fileuuid|attachid|attachmentid|filename)=", re.I)
@@ -1200,15 +1385,20 @@ def _attachment_links(container: LexborNode, base: str) -> list[Attachment]:
     """Links to letter files (.pdf, .doc …, downfile.jsp) inside an element, with absolute URLs."""
     found = []
     for link in container.css("a[href]"):
-        href = (link.attributes.get("href") or "").strip()
-        text = clean_inline(link.text(deep=True))
-        # a download gateway's link (…/download?fileId=…) is told by the file name it prints
-        if not _is_attachment_href(href) and not (
-                "?" in href and text.lower().endswith(_ATTACHMENT_EXT) and not href.startswith(("javascript:",
-                                                                                              "mailto:"))):
+        attributes = link.attributes
+        href = (attributes.get("href") or "").strip()
+        # the link's text is read only for links that may be a file's: most are navigation
+        if _is_attachment_href(href):
+            text = clean_inline(link.text(deep=True))
+        elif "?" in href and not href.startswith(("javascript:", "mailto:")):
+            # a download gateway's link (…/download?fileId=…) is told by the file name it prints
+            text = clean_inline(link.text(deep=True))
+            if not text.lower().endswith(_ATTACHMENT_EXT):
+                continue
+        else:
             continue
         absolute = urljoin(base, href)
-        name = text or clean_inline(link.attributes.get("title") or "") \
+        name = text or clean_inline(attributes.get("title") or "") \
             or urlsplit(absolute).path.rsplit("/", 1)[-1]
         found.append(Attachment(absolute, name))
     return found

@@ -34,7 +34,10 @@ def clean_inline(text: str | None) -> str:
     """Trim and collapse every run of whitespace (U+3000 and NBSP included) to one space."""
     if not text:
         return ""
-    return " ".join(drop_zero_width(text).split())
+    # drop_zero_width inlined: this runs for every value of a page
+    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
+        text = text.translate(_ZERO_WIDTH)
+    return " ".join(text.split())
 
 
 def strip_ws(text: str | None) -> str:
@@ -225,8 +228,10 @@ def _cn_small_number(text: str) -> int | None:
 def date_of_match(match: re.Match[str], base: int = 0) -> str | None:
     """The date a match of DATE_PATTERN found; `base`: how many groups a pattern that embeds it
     has before DATE_PATTERN's own."""
-    if match.group(base + 1):
-        year, month, day = (int(_ascii_digits(match.group(base + i))) for i in (1, 2, 3))
+    year = match.group(base + 1)
+    if year:
+        # int() reads full-width digits as it reads ASCII ones: no NFKC needed
+        year, month, day = int(year), int(match.group(base + 2)), int(match.group(base + 3))
     else:
         digits = [_CN_DIGIT.get(ch) for ch in match.group(base + 4)]
         if None in digits:
