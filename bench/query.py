@@ -371,8 +371,9 @@ def _pg_text_ids(term: str) -> tuple[str, tuple]:
     more, the GIN indexes of proposals_grams() for one or two."""
     if len(term) >= 3:
         pattern = f"%{term}%"
-        return ("SELECT id FROM proposal WHERE title ILIKE %s OR content ILIKE %s "
-                "UNION SELECT proposal_id FROM reply WHERE text ILIKE %s", (pattern, pattern, pattern))
+        like = "LIKE" if term.lower() == term.upper() else "ILIKE"  # no letter with a case: LIKE says the same
+        return (f"SELECT id FROM proposal WHERE title {like} %s OR content {like} %s "
+                f"UNION SELECT proposal_id FROM reply WHERE text {like} %s", (pattern, pattern, pattern))
     grams = [term.lower()]
     return ("SELECT id FROM proposal WHERE proposals_grams(lower(title)) @> %s::text[] "
             "OR proposals_grams(lower(content)) @> %s::text[] "
@@ -439,8 +440,6 @@ def run_postgres(args) -> int:
     """The same cases on a PostgreSQL archive: ours through archive.query on a reader engine, the
     floor the same SQL by hand through psycopg (with the reader's settings), interleaved; the two
     must return the same records, key for key, in every case."""
-    from archive.db import statement_timeout_ms
-
     url = _pg_url(args.postgres)
     held = pg_proposals(url)
     if held is None or not args.pg_reuse:
@@ -459,12 +458,14 @@ def run_postgres(args) -> int:
             steps = fill_postgres(url, source)
         print("copied it to PostgreSQL: " + ", ".join(f"{step} {seconds:.0f} s" for step, seconds in steps.items()))
     args.records = pg_proposals(url)
-    connection = _pg_connect(url)
-    # the reader's settings (archive.db.make_engine(read_only=True)), so both sides plan alike
-    for setting in (f"statement_timeout = {statement_timeout_ms()}", "jit = off",
-                    "default_transaction_read_only = on"):
-        connection.execute(f"SET {setting}")
     engine = make_engine(url, read_only=True)
+    connection = _pg_connect(url)
+    # the floor runs with every setting the reader's connections start with (archive.db.make_engine:
+    # statement timeout, JIT and parallel workers off, read only), so both sides plan alike
+    with engine.connect() as reader:
+        settings = reader.exec_driver_sql("SELECT name, setting FROM pg_settings WHERE source = 'client'").all()
+    for name, value in settings:
+        connection.execute("SELECT set_config(%s, %s, false)", (name, value))
     sponsor = connection.execute("SELECT pe.name FROM person pe JOIN proposal_sponsor ps ON ps.person_id = pe.id "
                                  "GROUP BY pe.id ORDER BY count(*) DESC, pe.id LIMIT 1").fetchone()[0]
     cases = [
@@ -479,6 +480,7 @@ def run_postgres(args) -> int:
     ]
     print(f"queries on an archive of {args.records} records (PostgreSQL), median of {args.repeat} runs, "
           f"the first {LIMIT} records with all their fields")
+    print("both sides with the reader's settings: " + ", ".join(f"{n}={v}" for n, v in settings))
     print(f"{'query':32s}{'ours ms':>10s}{'floor ms':>10s}{'ratio':>8s}{'matches':>9s}")
     worst_ratio, worst_ms, differences = 0.0, 0.0, []
     with session_factory(engine)() as session:
