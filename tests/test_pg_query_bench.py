@@ -70,3 +70,31 @@ def test_bench_postgres_mode_ours_and_the_floor_agree(capsys):
         with pytest.raises(SystemExit, match="already holds an archive"):
             bench.main(["--records", "120", "--postgres", url])
         assert bench.main(["--repeat", "1", "--postgres", url, "--pg-reuse"]) == 0
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_postgresql_grams_statements_use_the_indexes_and_leave_seqscan_as_it_was():
+    from sqlalchemy import func, select, text
+
+    from archive.db import make_engine, session_factory, upgrade
+    from archive.ingest import ensure_site
+    from archive.models import Proposal
+
+    with fresh_postgres_database() as url:
+        writer = make_engine(url)
+        upgrade(writer)
+        with session_factory(writer)() as session, session.begin():
+            ensure_site(session, "s", name="s", base_url="https://s.example")
+        writer.dispose()
+        reader = make_engine(url, read_only=True)
+        statement = select(func.count(Proposal.id)).where(text_filter("的", "postgresql"))
+        compiled = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        with session_factory(reader)() as session:
+            # a tiny table is read whole whenever the planner may: here it may not
+            plan = "\n".join(session.execute(text("EXPLAIN " + compiled.replace("%%", "%"))).scalars())
+            assert "Seq Scan" not in plan and "ix_trgm_grams_proposal_content" in plan, plan
+            assert session.execute(text("SHOW enable_seqscan")).scalar() == "on"
+            assert session.scalar(statement) == 0
+            assert session.execute(text("SHOW enable_seqscan")).scalar() == "on"
+        reader.dispose()
