@@ -530,7 +530,7 @@ def run_postgres(args) -> int:
     connection.close()
     print(f"\nstorage on PostgreSQL, {args.records} records:")
     for part, size in pg_storage(url, args.records):
-        print(f"  {part:34s}{size / 1024:8.1f} KB per record")
+        print(f"  {part:38s}{size / 1024:8.1f} KB per record")
     return 1 if differences else 0
 
 
