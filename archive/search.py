@@ -9,8 +9,9 @@ none can run away.
 SQLite: terms of three characters or more go to `proposal_fts` (FTS5, trigram tokenizer); one- and
 two-character terms, which a trigram index cannot match, go to `proposal_fts_grams` (FTS5 over the
 text as character bigrams, see textindex.py). PostgreSQL: each column on its own, so its indexes
-apply: pg_trgm for three characters or more, GIN indexes of `proposals_grams()` (the characters and
-bigrams of the lower-cased text) for one or two.
+apply: pg_trgm for three characters or more (LIKE where the term has no cased letter, ILIKE where it
+has), GIN indexes of `proposals_grams()` (the characters and bigrams of the lower-cased text) for one
+or two.
 """
 
 from __future__ import annotations
@@ -141,9 +142,14 @@ def _postgres_term(term: str) -> list[Select]:
     """The ids holding a term, one select per table, with conditions the column's index serves."""
     if len(term) >= TRIGRAM:
         pattern = _like_pattern(term)
-        return [select(t.proposal.c.id).where(or_(t.proposal.c.title.ilike(pattern, escape="\\"),
-                                              t.proposal.c.content.ilike(pattern, escape="\\"))),
-                select(t.reply.c.proposal_id).where(t.reply.c.text.ilike(pattern, escape="\\"))]
+        # a term without a letter that has case (Chinese, digits) matches the same text under LIKE as
+        # under ILIKE, and LIKE rechecks the trigram index's candidates several times faster: ILIKE
+        # lower-cases the whole text of every candidate first
+        uncased = all(char.lower() == char.upper() for char in term)
+        method = "like" if uncased else "ilike"
+        return [select(t.proposal.c.id).where(or_(getattr(t.proposal.c.title, method)(pattern, escape="\\"),
+                                                  getattr(t.proposal.c.content, method)(pattern, escape="\\"))),
+                select(t.reply.c.proposal_id).where(getattr(t.reply.c.text, method)(pattern, escape="\\"))]
     from sqlalchemy.dialects.postgresql import array as pg_array
 
     # every one- or two-character substring of the lower-cased text is one of its grams: exact
