@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -63,18 +62,34 @@ def fill(directory: Path, count: int) -> Path:
 # --- the floor: the same SQL, by hand ------------------------------------------------------------------
 
 def _records_by_hand(connection: sqlite3.Connection, ids: list[int]) -> list[dict]:
-    """What archive.query.records returns, from hand-written SQL: the proposal rows and their children."""
+    """What archive.query.records returns, key for key, from hand-written SQL through sqlite3 (the
+    statement of the PostgreSQL floor; SQLite keeps dates as ISO text and instants as UTC text)."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
+
+    def utc(value: str | None) -> str | None:  # '2026-11-26 22:27:43.123456' -> '2026-11-26T22:27:43Z'
+        return f"{value[:10]}T{value[11:19]}Z" if value is not None else None
+
     found = {}
-    columns = [c[1] for c in connection.execute("PRAGMA table_xinfo(proposal)")]
-    for row in connection.execute(f"SELECT p.*, s.slug FROM proposal p JOIN site s ON s.id = p.site_id "
-                                  f"WHERE p.id IN ({marks})", ids):
-        record = dict(zip([*columns, "site"], row, strict=True))
-        record.update(lead_sponsors=[], co_sponsors=[], lead_units=[], co_units=[], attachments=[],
-                      extra_fields={}, reply=None)
-        found[record["id"]] = record
+    for row in connection.execute(_PG_RECORD.replace("= ANY(%s)", f"IN ({marks})"), ids):
+        (pid, slug, first, last, changed, url, kind, raw_title, title, number, year, session, category,
+         content, label, klass, status, scope, approved, index_no, d_category, publisher, generated, mode,
+         published, source, reply_of, *reply) = row
+        found[pid] = {
+            "id": pid, "site": slug, "first_seen": utc(first), "last_seen": utc(last), "last_changed": utc(changed),
+            "url": url, "kind": kind, "raw_title": raw_title, "title": title, "number": number, "year": year,
+            "session": session, "category": category, "lead_sponsors": [], "co_sponsors": [], "content": content,
+            "lead_units": [], "co_units": [],
+            "reply": None if reply_of is None else dict(zip(
+                ("text", "title", "doc_number", "addressee", "signer", "date", "source", "attachment_url"), reply,
+                strict=True)),
+            "adoption_label": label, "adoption_class": klass, "implementation_status": status,
+            "impact_scope": scope, "approved_by": approved,
+            "disclosure": {"index_no": index_no, "category": d_category, "publisher": publisher,
+                           "generated_on": generated, "disclosure_mode": mode, "published_at": published,
+                           "source": source},
+            "attachments": [], "extra_fields": {}}
     for pid, role, name in connection.execute(
             f"SELECT ps.proposal_id, ps.role, pe.name FROM proposal_sponsor ps JOIN person pe ON pe.id = ps.person_id "
             f"WHERE ps.proposal_id IN ({marks}) ORDER BY ps.proposal_id, ps.role, ps.position", ids):
@@ -84,10 +99,6 @@ def _records_by_hand(connection: sqlite3.Connection, ids: list[int]) -> list[dic
             f"ON o.id = pu.organization_id WHERE pu.proposal_id IN ({marks}) "
             f"ORDER BY pu.proposal_id, pu.role, pu.position", ids):
         found[pid][f"{role}_units"].append(name)
-    for row in connection.execute(f"SELECT proposal_id, text, title, doc_number, addressee, signer, date "
-                                  f"FROM reply WHERE proposal_id IN ({marks})", ids):
-        found[row[0]]["reply"] = dict(zip(("text", "title", "doc_number", "addressee", "signer", "date"), row[1:],
-                                          strict=True))
     for pid, url, name in connection.execute(f"SELECT proposal_id, url, name FROM attachment "
                                              f"WHERE proposal_id IN ({marks}) ORDER BY proposal_id, position", ids):
         found[pid]["attachments"].append({"url": url, "name": name})
@@ -142,11 +153,11 @@ def floor_stats(connection):
     rows = connection.execute("SELECT adoption_class, year, count(*) FROM proposal "
                               "GROUP BY adoption_class, year").fetchall()
     total = sum(number for _, _, number in rows)
-    table = defaultdict(int)
-    for klass, year, number in rows:
-        table[(klass or "none", year)] = number
-    return {"total": total, "rows": [{"adoption_class": k, "year": y, "count": n, "share": n / total}
-                                     for (k, y), n in table.items()]}
+    table = [{"adoption_class": k or "none", "year": y, "count": n, "share": n / total if total else 0.0}
+             for k, y, n in rows]
+    table.sort(key=lambda r: (-r["count"], r["adoption_class"] is None, str(r["adoption_class"] or ""),
+                              r["year"] is None, str(r["year"]) if r["year"] is not None else ""))
+    return {"by": ["adoption_class", "year"], "total": total, "rows": table}
 
 
 # --- ours ------------------------------------------------------------------------------------------------
@@ -584,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"queries on an archive of {args.records} records (SQLite), median of {args.repeat} runs, "
               f"the first {LIMIT} records with all their fields")
         print(f"{'query':32s}{'ours ms':>10s}{'floor ms':>10s}{'ratio':>8s}")
-        worst_ratio, worst_ms = 0.0, 0.0
+        worst_ratio, worst_ms, differences = 0.0, 0.0, []
         with session_factory(engine)() as session:
             measured = [(name, lambda f=filters: ours_query(session, f), floor) for name, filters, floor in cases]
             measured += [("count of 养老 (table output)", lambda: count(session, Filters(text="养老")),
@@ -592,10 +603,17 @@ def main(argv: list[str] | None = None) -> int:
                          ("stats by adoption_class, year", lambda: ours_stats(session),
                           lambda: floor_stats(connection))]
             for name, ours_fn, floor_fn in measured:
+                difference = _first_difference(ours_fn(), floor_fn())
+                if difference:
+                    differences.append(f"{name}: {difference}")
                 ours, base = interleaved_ms(ours_fn, floor_fn, args.repeat)
                 worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
                 print(f"{name:32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}")
         print(f"slowest: {worst_ms:.1f} ms (target < 100 ms); largest ratio: {worst_ratio:.2f}x (target <= 2x)")
+        if differences:
+            print("ours and the floor differ:\n  " + "\n  ".join(differences))
+        else:
+            print("ours and the floor returned the same results (ids and every field of every record) in every case")
         engine.dispose()
         connection.close()
         if args.cli:
@@ -607,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
                 target = CLI_TARGETS.get(name, 0.35 if name.startswith("proposals q") else None)
                 shown = f"{target:8.2f}" if target else f"{'':8s}"
                 print(f"{name:48s}{seconds:8.3f}{seconds - floor:9.3f}{shown}")
-    return 0
+    return 1 if differences else 0
 
 
 if __name__ == "__main__":
