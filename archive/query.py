@@ -259,7 +259,8 @@ def stats(session: Session, filters: Filters, by: Sequence[str], *, merge_sites:
         if join and join not in joins:
             joins.append(join)
     once = not any(join in _MULTIPLYING for join in joins)  # each record in exactly one group
-    counted = func.count(t.proposal.c.id) if once else func.count(func.distinct(t.proposal.c.id))
+    # count(*), not count(id): PostgreSQL answers it from the (adoption_class, year) index alone
+    counted = func.count() if once else func.count(func.distinct(t.proposal.c.id))
     statement = select(*columns, counted.label("count")).select_from(t.proposal)
     for join in joins:
         statement = _GROUP_JOINS[join](statement)
