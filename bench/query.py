@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -180,6 +181,41 @@ def interleaved_ms(ours, floor, repeat: int) -> tuple[float, float]:
             fn()
             times.append(time.perf_counter() - start)
     return statistics.median(mine) * 1000, statistics.median(base) * 1000
+
+
+def measure(session, floors: dict, sponsor: str, repeat: int, *, matches: bool = False) -> list[str]:
+    """Every case, ours and the floor interleaved, one line each; the differences between their
+    results (none expected). `floors` holds the floor's functions of one database by case."""
+    cases = [
+        (f"sponsor {sponsor}", Filters(sponsor=sponsor), lambda: floors["sponsor"](sponsor)),
+        ("adoption B + year 2023", Filters(adoption=("B",), year=(2023,)), lambda: floors["class_year"]("B", 2023)),
+        ("text 渔 (1 character)", Filters(text="渔"), lambda: floors["short"]("渔")),
+        ("text 养老 (2 characters)", Filters(text="养老"), lambda: floors["short"]("养老")),
+        ("text 养老保障", Filters(text="养老保障"), lambda: floors["long"]("养老保障")),
+        ("text 海水淡化", Filters(text="海水淡化"), lambda: floors["long"]("海水淡化")),
+        ("newest 50, no filter", Filters(), floors["newest"]),
+    ]
+    measured = [(name, lambda f=filters: ours_query(session, f), floor) for name, filters, floor in cases]
+    measured += [("count of 养老 (table output)", lambda: count(session, Filters(text="养老")),
+                  lambda: floors["count"]("养老")),
+                 ("stats by adoption_class, year", lambda: ours_stats(session), floors["stats"])]
+    print(f"{'query':32s}{'ours ms':>10s}{'floor ms':>10s}{'ratio':>8s}" + (f"{'matches':>9s}" if matches else ""))
+    worst_ratio, worst_ms, differences = 0.0, 0.0, []
+    for name, ours_fn, floor_fn in measured:
+        mine = ours_fn()
+        difference = _first_difference(mine, floor_fn())
+        if difference:
+            differences.append(f"{name}: {difference}")
+        ours, base = interleaved_ms(ours_fn, floor_fn, repeat)
+        worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
+        shown = len(mine) if isinstance(mine, list) else mine if isinstance(mine, int) else len(mine["rows"])
+        print(f"{name:32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}" + (f"{shown:9d}" if matches else ""))
+    print(f"slowest: {worst_ms:.1f} ms (target < 100 ms); largest ratio: {worst_ratio:.2f}x (target <= 2x)")
+    if differences:
+        print("ours and the floor differ:\n  " + "\n  ".join(differences))
+    else:
+        print("ours and the floor returned the same results (ids and every field of every record) in every case")
+    return differences
 
 
 # what the end-to-end lines run: the floor (the interpreter starting and stopping), then the CLI
@@ -508,41 +544,15 @@ def run_postgres(args) -> int:
         connection.execute("SELECT set_config(%s, %s, false)", (name, value))
     sponsor = connection.execute("SELECT pe.name FROM person pe JOIN proposal_sponsor ps ON ps.person_id = pe.id "
                                  "GROUP BY pe.id ORDER BY count(*) DESC, pe.id LIMIT 1").fetchone()[0]
-    cases = [
-        (f"sponsor {sponsor}", Filters(sponsor=sponsor), lambda: pg_floor_sponsor(connection, sponsor)),
-        ("adoption B + year 2023", Filters(adoption=("B",), year=(2023,)),
-         lambda: pg_floor_class_year(connection, "B", 2023)),
-        ("text 渔 (1 character)", Filters(text="渔"), lambda: pg_floor_text(connection, "渔")),
-        ("text 养老 (2 characters)", Filters(text="养老"), lambda: pg_floor_text(connection, "养老")),
-        ("text 养老保障", Filters(text="养老保障"), lambda: pg_floor_text(connection, "养老保障")),
-        ("text 海水淡化", Filters(text="海水淡化"), lambda: pg_floor_text(connection, "海水淡化")),
-        ("newest 50, no filter", Filters(), lambda: pg_floor_newest(connection)),
-    ]
     print(f"queries on an archive of {args.records} records (PostgreSQL), median of {args.repeat} runs, "
           f"the first {LIMIT} records with all their fields")
     print("both sides with the reader's settings: " + ", ".join(f"{n}={v}" for n, v in settings))
-    print(f"{'query':32s}{'ours ms':>10s}{'floor ms':>10s}{'ratio':>8s}{'matches':>9s}")
-    worst_ratio, worst_ms, differences = 0.0, 0.0, []
+    floors = {"sponsor": partial(pg_floor_sponsor, connection), "class_year": partial(pg_floor_class_year, connection),
+              "short": partial(pg_floor_text, connection), "long": partial(pg_floor_text, connection),
+              "newest": partial(pg_floor_newest, connection), "count": partial(pg_floor_count, connection),
+              "stats": partial(pg_floor_stats, connection)}
     with session_factory(engine)() as session:
-        measured = [(name, lambda f=filters: ours_query(session, f), floor) for name, filters, floor in cases]
-        measured += [("count of 养老 (table output)", lambda: count(session, Filters(text="养老")),
-                      lambda: pg_floor_count(connection, "养老")),
-                     ("stats by adoption_class, year", lambda: ours_stats(session),
-                      lambda: pg_floor_stats(connection))]
-        for name, ours_fn, floor_fn in measured:
-            mine, theirs = ours_fn(), floor_fn()
-            difference = _first_difference(mine, theirs)
-            if difference:
-                differences.append(f"{name}: {difference}")
-            shown = len(mine) if isinstance(mine, list) else mine if isinstance(mine, int) else len(mine["rows"])
-            ours, base = interleaved_ms(ours_fn, floor_fn, args.repeat)
-            worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
-            print(f"{name:32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}{shown:9d}")
-    print(f"slowest: {worst_ms:.1f} ms (target < 100 ms); largest ratio: {worst_ratio:.2f}x (target <= 2x)")
-    if differences:
-        print("ours and the floor differ:\n  " + "\n  ".join(differences))
-    else:
-        print("ours and the floor returned the same results (ids and every field of every record) in every case")
+        differences = measure(session, floors, sponsor, args.repeat, matches=True)
     engine.dispose()
     connection.close()
     print(f"\nstorage on PostgreSQL, {args.records} records:")
@@ -582,38 +592,14 @@ def main(argv: list[str] | None = None) -> int:
         # the sponsor with the most records: what an analyst asks about first
         sponsor = connection.execute("SELECT pe.name FROM person pe JOIN proposal_sponsor ps ON ps.person_id = pe.id "
                                      "GROUP BY pe.id ORDER BY count(*) DESC, pe.id LIMIT 1").fetchone()[0]
-        cases = [
-            (f"sponsor {sponsor}", Filters(sponsor=sponsor), lambda: floor_sponsor(connection, sponsor)),
-            ("adoption B + year 2023", Filters(adoption=("B",), year=(2023,)),
-             lambda: floor_class_year(connection, "B", 2023)),
-            ("text 渔 (1 character)", Filters(text="渔"), lambda: floor_grams(connection, "渔")),
-            ("text 养老 (2 characters)", Filters(text="养老"), lambda: floor_grams(connection, "养老")),
-            ("text 养老保障", Filters(text="养老保障"), lambda: floor_text(connection, "养老保障")),
-            ("text 海水淡化", Filters(text="海水淡化"), lambda: floor_text(connection, "海水淡化")),
-            ("newest 50, no filter", Filters(), lambda: floor_newest(connection)),
-        ]
         print(f"queries on an archive of {args.records} records (SQLite), median of {args.repeat} runs, "
               f"the first {LIMIT} records with all their fields")
-        print(f"{'query':32s}{'ours ms':>10s}{'floor ms':>10s}{'ratio':>8s}")
-        worst_ratio, worst_ms, differences = 0.0, 0.0, []
+        floors = {"sponsor": partial(floor_sponsor, connection), "class_year": partial(floor_class_year, connection),
+                  "short": partial(floor_grams, connection), "long": partial(floor_text, connection),
+                  "newest": partial(floor_newest, connection), "count": partial(floor_count, connection),
+                  "stats": partial(floor_stats, connection)}
         with session_factory(engine)() as session:
-            measured = [(name, lambda f=filters: ours_query(session, f), floor) for name, filters, floor in cases]
-            measured += [("count of 养老 (table output)", lambda: count(session, Filters(text="养老")),
-                          lambda: floor_count(connection, "养老")),
-                         ("stats by adoption_class, year", lambda: ours_stats(session),
-                          lambda: floor_stats(connection))]
-            for name, ours_fn, floor_fn in measured:
-                difference = _first_difference(ours_fn(), floor_fn())
-                if difference:
-                    differences.append(f"{name}: {difference}")
-                ours, base = interleaved_ms(ours_fn, floor_fn, args.repeat)
-                worst_ratio, worst_ms = max(worst_ratio, ours / base), max(worst_ms, ours)
-                print(f"{name:32s}{ours:10.1f}{base:10.1f}{ours / base:8.2f}")
-        print(f"slowest: {worst_ms:.1f} ms (target < 100 ms); largest ratio: {worst_ratio:.2f}x (target <= 2x)")
-        if differences:
-            print("ours and the floor differ:\n  " + "\n  ".join(differences))
-        else:
-            print("ours and the floor returned the same results (ids and every field of every record) in every case")
+            differences = measure(session, floors, sponsor, args.repeat)
         engine.dispose()
         connection.close()
         if args.cli:

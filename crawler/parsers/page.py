@@ -78,7 +78,7 @@ _LINE_BREAK_IDS = _tag_ids(_LINE_BREAKS)
 _TEXT_ID = LexborHTMLParser("<p>text</p>").css_first("p").first_child.tag_id
 _CELL_IDS = _tag_ids(("td", "th"))
 (_TH_ID,) = _tag_ids(("th",))
-(_TABLE_ID,) = _tag_ids(("table",))
+_TABLE_IDS = _tag_ids(("table",))
 
 
 def block_lines(node: LexborNode) -> list[str]:
@@ -292,24 +292,11 @@ def _inline_label(text: str, *, known_only: bool = True) -> tuple[str, str | Non
     return label, field_
 
 
-def _holds_table(node: LexborNode, budget: int = 32) -> bool:
+def _holds_table(node: LexborNode) -> bool:
     """Is there a table inside the element? Cells are small: a walk of their first nodes costs less
     than a selector query, which answers for the larger ones."""
-    child = node.first_child
-    stack = []
-    while child is not None:
-        budget -= 1
-        if budget < 0:
-            return node.css_first("table") is not None
-        if child.tag_id == _TABLE_ID:
-            return True
-        first = child.first_child
-        if first is not None:
-            stack.append(first)
-        child = child.next
-        if child is None and stack:
-            child = stack.pop()
-    return False
+    found = _descendant_among(node, _TABLE_IDS, 32)
+    return node.css_first("table") is not None if found is None else found
 
 
 def _inline_pair(node: LexborNode, text: str, *, known_only: bool = True) -> _Pair | None:
@@ -542,14 +529,20 @@ def _has_block_inside(node: LexborNode, budget: int = 1 << 30) -> bool | None:
     """Does the element hold a block (div, p, table, li …)? Candidates are small, so a walk of
     their subtree costs less than a selector query. None when `budget` nodes were walked without
     finding out (a container of many inline elements: its long text tells more, and sooner)."""
+    return _descendant_among(node, _BLOCK_IDS, budget)
+
+
+def _descendant_among(node: LexborNode, tag_ids, budget: int) -> bool | None:
+    """Is one of the element's descendants of these tag ids? Depth first, in document order; None
+    when `budget` nodes were walked without finding one (a text or comment node has no children
+    and none of these ids)."""
     child = node.first_child
     stack = []
     while child is not None:
         budget -= 1
         if budget < 0:
             return None
-        # a text or comment node has no children and no block's tag id
-        if child.tag_id in _BLOCK_IDS:
+        if child.tag_id in tag_ids:
             return True
         first = child.first_child
         if first is not None:
