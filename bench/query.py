@@ -150,7 +150,8 @@ def floor_count(connection, term):
 
 
 def floor_stats(connection):
-    # grouped as stored, in the order of the (adoption_class, year) index; every record in one group
+    """Stats by adoption class and year (the same SQL on sqlite3 and psycopg): grouped as stored, so
+    the (adoption_class, year) index serves it; every record in one group."""
     rows = connection.execute("SELECT adoption_class, year, count(*) FROM proposal "
                               "GROUP BY adoption_class, year").fetchall()
     total = sum(number for _, _, number in rows)
@@ -480,18 +481,6 @@ def pg_floor_count(connection, term):
     return _pg_execute(connection, f"SELECT count(p.id) FROM proposal p WHERE p.id IN ({ids})", params)[0][0]
 
 
-def pg_floor_stats(connection):
-    # grouped as stored, so the (adoption_class, year) index serves it; every record in one group
-    rows = connection.execute("SELECT adoption_class, year, count(*) FROM proposal "
-                              "GROUP BY adoption_class, year").fetchall()
-    total = sum(n for _, _, n in rows)
-    table = [{"adoption_class": k or "none", "year": y, "count": n, "share": n / total if total else 0.0}
-             for k, y, n in rows]
-    table.sort(key=lambda r: (-r["count"], r["adoption_class"] is None, str(r["adoption_class"] or ""),
-                              r["year"] is None, str(r["year"]) if r["year"] is not None else ""))
-    return {"by": ["adoption_class", "year"], "total": total, "rows": table}
-
-
 def _first_difference(ours, floor, path: str = "") -> str | None:
     if isinstance(ours, dict) and isinstance(floor, dict):
         if list(ours) != list(floor):
@@ -550,7 +539,7 @@ def run_postgres(args) -> int:
     floors = {"sponsor": partial(pg_floor_sponsor, connection), "class_year": partial(pg_floor_class_year, connection),
               "short": partial(pg_floor_text, connection), "long": partial(pg_floor_text, connection),
               "newest": partial(pg_floor_newest, connection), "count": partial(pg_floor_count, connection),
-              "stats": partial(pg_floor_stats, connection)}
+              "stats": partial(floor_stats, connection)}
     with session_factory(engine)() as session:
         differences = measure(session, floors, sponsor, args.repeat, matches=True)
     engine.dispose()
