@@ -261,8 +261,8 @@ def iter_related(session: Session, filters: Filters, table: str, *, batch: int =
                                         if table == "sponsorships" else
                                         (t.proposal_unit, t.organization, t.proposal_unit.c.organization_id,
                                          "unit_key"))
-            statement = (select(*base, link.c.role, link.c.position, entity.c.name).join(t.proposal, t.proposal.c.id ==
-                                                                                   link.c.proposal_id)
+            statement = (select(*base, link.c.role, link.c.position, entity.c.name)
+                         .join(t.proposal, t.proposal.c.id == link.c.proposal_id)
                          .join(t.site, t.site.c.id == t.proposal.c.site_id).join(entity, entity.c.id == key)
                          .where(link.c.proposal_id.in_(chunk))
                          .order_by(t.proposal.c.id, link.c.role.desc(), link.c.position))

@@ -121,9 +121,7 @@ def _instant(value: str | dt.datetime | None) -> str | None:
         if len(value) >= 19 and value[10] in " T" and (len(value) == 19 or value[19] == "."):
             return f"{value[:10]}T{value[11:19]}Z"
         value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="seconds") + "Z"
+    return iso_time(value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC))
 
 
 def connection_of(session: Session | Connection) -> Connection:

@@ -38,7 +38,7 @@ from .text import (
     adoption_class,
     clean_inline,
     derive_year,
-    drop_zero_width,
+    has_zero_width,
     is_placeholder,
     kind_from_text,
     normalize_adoption_label,
@@ -138,9 +138,8 @@ def block_lines(node: LexborNode) -> list[str]:
         line = " ".join("".join(current).split())
         if line:
             lines.append(line)
-    text = "".join(lines)
-    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
-        lines = [line for line in (" ".join(drop_zero_width(line).split()) for line in lines) if line]
+    if has_zero_width("".join(lines)):
+        lines = [line for line in map(clean_inline, lines) if line]
     return lines
 
 

@@ -23,21 +23,21 @@ _DASHES_RE = re.compile(r"^[-—–―－/／\\]+$")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), " ")
 
 
+def has_zero_width(text: str) -> bool:
+    """Does the text hold a zero-width character (the membership tests are cheaper than translate)?"""
+    return "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text
+
+
 def drop_zero_width(text: str) -> str:
-    """Zero-width characters as spaces (the membership tests are cheaper than translate)."""
-    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
-        return text.translate(_ZERO_WIDTH)
-    return text
+    """Zero-width characters as spaces."""
+    return text.translate(_ZERO_WIDTH) if has_zero_width(text) else text
 
 
 def clean_inline(text: str | None) -> str:
     """Trim and collapse every run of whitespace (U+3000 and NBSP included) to one space."""
     if not text:
         return ""
-    # drop_zero_width inlined: this runs for every value of a page
-    if "\u200b" in text or "\ufeff" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text:
-        text = text.translate(_ZERO_WIDTH)
-    return " ".join(text.split())
+    return " ".join(drop_zero_width(text).split())
 
 
 def strip_ws(text: str | None) -> str:
