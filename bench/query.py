@@ -62,50 +62,72 @@ def fill(directory: Path, count: int) -> Path:
 
 # --- the floor: the same SQL, by hand ------------------------------------------------------------------
 
-def _records_by_hand(connection: sqlite3.Connection, ids: list[int]) -> list[dict]:
-    """What archive.query.records returns, key for key, from hand-written SQL through sqlite3 (the
-    statement of the PostgreSQL floor; SQLite keeps dates as ISO text and instants as UTC text)."""
+_RECORD = ("SELECT p.id, s.slug, p.first_seen, p.last_seen, p.last_changed, p.url, p.kind, p.raw_title, "
+           "p.title, p.number, p.year, p.session, p.category, p.content, p.adoption_label, p.adoption_class, "
+           "p.implementation_status, p.impact_scope, p.approved_by, p.index_no, p.disclosure_category, "
+           "p.publisher, p.generated_on, p.disclosure_mode, p.published_at, p.source, r.proposal_id, r.text, "
+           "r.title, r.doc_number, r.addressee, r.signer, r.date, r.source, r.attachment_url "
+           "FROM proposal p JOIN site s ON s.id = p.site_id LEFT JOIN reply r ON r.proposal_id = p.id "
+           "WHERE p.id {ids}")
+
+
+def _utc(value) -> str | None:
+    """An instant as the archive's ISO text: sqlite3 gives the stored UTC text, psycopg a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # '2026-11-26 22:27:43.123456' -> '2026-11-26T22:27:43Z'
+        return f"{value[:10]}T{value[11:19]}Z"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(value) -> str | None:
+    """A date as ISO text: sqlite3 gives the stored text, psycopg a date."""
+    return value if value is None or isinstance(value, str) else value.isoformat()
+
+
+def _records_by_hand(connection, ids: list[int]) -> list[dict]:
+    """What archive.query.records returns, key for key, from hand-written SQL through sqlite3 or
+    psycopg (ids as `IN (?, …)` or `= ANY(%s)`)."""
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-
-    def utc(value: str | None) -> str | None:  # '2026-11-26 22:27:43.123456' -> '2026-11-26T22:27:43Z'
-        return f"{value[:10]}T{value[11:19]}Z" if value is not None else None
-
+    if isinstance(connection, sqlite3.Connection):
+        where, params = f"IN ({','.join('?' * len(ids))})", ids
+    else:
+        where, params = "= ANY(%s)", (ids,)
     found = {}
-    for row in connection.execute(_PG_RECORD.replace("= ANY(%s)", f"IN ({marks})"), ids):
+    for row in connection.execute(_RECORD.format(ids=where), params):
         (pid, slug, first, last, changed, url, kind, raw_title, title, number, year, session, category,
          content, label, klass, status, scope, approved, index_no, d_category, publisher, generated, mode,
          published, source, reply_of, *reply) = row
         found[pid] = {
-            "id": pid, "site": slug, "first_seen": utc(first), "last_seen": utc(last), "last_changed": utc(changed),
-            "url": url, "kind": kind, "raw_title": raw_title, "title": title, "number": number, "year": year,
-            "session": session, "category": category, "lead_sponsors": [], "co_sponsors": [], "content": content,
-            "lead_units": [], "co_units": [],
+            "id": pid, "site": slug, "first_seen": _utc(first), "last_seen": _utc(last),
+            "last_changed": _utc(changed), "url": url, "kind": kind, "raw_title": raw_title, "title": title,
+            "number": number, "year": year, "session": session, "category": category, "lead_sponsors": [],
+            "co_sponsors": [], "content": content, "lead_units": [], "co_units": [],
             "reply": None if reply_of is None else dict(zip(
-                ("text", "title", "doc_number", "addressee", "signer", "date", "source", "attachment_url"), reply,
-                strict=True)),
+                ("text", "title", "doc_number", "addressee", "signer", "date", "source", "attachment_url"),
+                [*reply[:5], _day(reply[5]), *reply[6:]], strict=True)),
             "adoption_label": label, "adoption_class": klass, "implementation_status": status,
             "impact_scope": scope, "approved_by": approved,
             "disclosure": {"index_no": index_no, "category": d_category, "publisher": publisher,
-                           "generated_on": generated, "disclosure_mode": mode, "published_at": published,
+                           "generated_on": _day(generated), "disclosure_mode": mode, "published_at": published,
                            "source": source},
             "attachments": [], "extra_fields": {}}
     for pid, role, name in connection.execute(
             f"SELECT ps.proposal_id, ps.role, pe.name FROM proposal_sponsor ps JOIN person pe ON pe.id = ps.person_id "
-            f"WHERE ps.proposal_id IN ({marks}) ORDER BY ps.proposal_id, ps.role, ps.position", ids):
+            f"WHERE ps.proposal_id {where} ORDER BY ps.proposal_id, ps.role, ps.position", params):
         found[pid][f"{role}_sponsors"].append(name)
     for pid, role, name in connection.execute(
             f"SELECT pu.proposal_id, pu.role, o.name FROM proposal_unit pu JOIN organization o "
-            f"ON o.id = pu.organization_id WHERE pu.proposal_id IN ({marks}) "
-            f"ORDER BY pu.proposal_id, pu.role, pu.position", ids):
+            f"ON o.id = pu.organization_id WHERE pu.proposal_id {where} "
+            f"ORDER BY pu.proposal_id, pu.role, pu.position", params):
         found[pid][f"{role}_units"].append(name)
     for pid, url, name in connection.execute(f"SELECT proposal_id, url, name FROM attachment "
-                                             f"WHERE proposal_id IN ({marks}) ORDER BY proposal_id, position", ids):
+                                             f"WHERE proposal_id {where} ORDER BY proposal_id, position", params):
         found[pid]["attachments"].append({"url": url, "name": name})
     for pid, label, value in connection.execute(f"SELECT proposal_id, label, value FROM extra_field "
-                                                f"WHERE proposal_id IN ({marks}) ORDER BY proposal_id, position",
-                                                ids):
+                                                f"WHERE proposal_id {where} ORDER BY proposal_id, position",
+                                                params):
         found[pid]["extra_fields"][label] = value
     return [found[i] for i in ids]
 
@@ -364,66 +386,6 @@ def pg_storage(url: str, records: int) -> list[tuple[str, float]]:
     return parts
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _utc(value) -> str | None:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
-
-
-_PG_RECORD = ("SELECT p.id, s.slug, p.first_seen, p.last_seen, p.last_changed, p.url, p.kind, p.raw_title, "
-              "p.title, p.number, p.year, p.session, p.category, p.content, p.adoption_label, p.adoption_class, "
-              "p.implementation_status, p.impact_scope, p.approved_by, p.index_no, p.disclosure_category, "
-              "p.publisher, p.generated_on, p.disclosure_mode, p.published_at, p.source, r.proposal_id, r.text, "
-              "r.title, r.doc_number, r.addressee, r.signer, r.date, r.source, r.attachment_url "
-              "FROM proposal p JOIN site s ON s.id = p.site_id LEFT JOIN reply r ON r.proposal_id = p.id "
-              "WHERE p.id = ANY(%s)")
-_PG_SCALARS = ("url", "kind", "raw_title", "title", "number", "year", "session", "category")
-
-
-def _pg_records_by_hand(connection, ids: list[int]) -> list[dict]:
-    """What archive.query.records returns, key for key, from hand-written SQL through psycopg."""
-    if not ids:
-        return []
-    found = {}
-    for row in connection.execute(_PG_RECORD, (ids,)):
-        (pid, slug, first, last, changed, url, kind, raw_title, title, number, year, session, category,
-         content, label, klass, status, scope, approved, index_no, d_category, publisher, generated, mode,
-         published, source, reply_of, *reply) = row
-        found[pid] = {
-            "id": pid, "site": slug, "first_seen": _utc(first), "last_seen": _utc(last),
-            "last_changed": _utc(changed), "url": url, "kind": kind, "raw_title": raw_title, "title": title,
-            "number": number, "year": year, "session": session, "category": category, "lead_sponsors": [],
-            "co_sponsors": [], "content": content, "lead_units": [], "co_units": [],
-            "reply": None if reply_of is None else dict(zip(
-                ("text", "title", "doc_number", "addressee", "signer", "date", "source", "attachment_url"),
-                [*reply[:5], _iso(reply[5]), *reply[6:]], strict=True)),
-            "adoption_label": label, "adoption_class": klass, "implementation_status": status,
-            "impact_scope": scope, "approved_by": approved,
-            "disclosure": {"index_no": index_no, "category": d_category, "publisher": publisher,
-                           "generated_on": _iso(generated), "disclosure_mode": mode, "published_at": published,
-                           "source": source},
-            "attachments": [], "extra_fields": {}}
-    for pid, role, name in connection.execute(
-            "SELECT ps.proposal_id, ps.role, pe.name FROM proposal_sponsor ps JOIN person pe ON pe.id = ps.person_id "
-            "WHERE ps.proposal_id = ANY(%s) ORDER BY ps.proposal_id, ps.role, ps.position", (ids,)):
-        found[pid][f"{role}_sponsors"].append(name)
-    for pid, role, name in connection.execute(
-            "SELECT pu.proposal_id, pu.role, o.name FROM proposal_unit pu JOIN organization o "
-            "ON o.id = pu.organization_id WHERE pu.proposal_id = ANY(%s) ORDER BY pu.proposal_id, pu.role, "
-            "pu.position", (ids,)):
-        found[pid][f"{role}_units"].append(name)
-    for pid, url, name in connection.execute("SELECT proposal_id, url, name FROM attachment "
-                                             "WHERE proposal_id = ANY(%s) ORDER BY proposal_id, position", (ids,)):
-        found[pid]["attachments"].append({"url": url, "name": name})
-    for pid, label, value in connection.execute("SELECT proposal_id, label, value FROM extra_field "
-                                                "WHERE proposal_id = ANY(%s) ORDER BY proposal_id, position",
-                                                (ids,)):
-        found[pid]["extra_fields"][label] = value
-    return [found[i] for i in ids]
-
-
 def _pg_execute(connection, sql: str, params: tuple = ()) -> list[tuple]:
     """The rows of a statement; one that asks the grams indexes runs with sequential scans off, as
     archive.db has it (the planner would compute proposals_grams() on every row for a common character)."""
@@ -457,23 +419,23 @@ def _pg_text_ids(term: str) -> tuple[str, tuple]:
 
 
 def pg_floor_sponsor(connection, name):
-    return _pg_records_by_hand(connection, _pg_ids(
+    return _records_by_hand(connection, _pg_ids(
         connection, "WHERE p.id IN (SELECT ps.proposal_id FROM proposal_sponsor ps JOIN person pe "
                     "ON pe.id = ps.person_id WHERE pe.name = %s)", (name,)))
 
 
 def pg_floor_class_year(connection, klass, year):
-    return _pg_records_by_hand(connection, _pg_ids(
+    return _records_by_hand(connection, _pg_ids(
         connection, "WHERE p.adoption_class = %s AND p.year = %s", (klass, year)))
 
 
 def pg_floor_text(connection, term):
     ids, params = _pg_text_ids(term)
-    return _pg_records_by_hand(connection, _pg_ids(connection, f"WHERE p.id IN ({ids})", params))
+    return _records_by_hand(connection, _pg_ids(connection, f"WHERE p.id IN ({ids})", params))
 
 
 def pg_floor_newest(connection):
-    return _pg_records_by_hand(connection, _pg_ids(connection, ""))
+    return _records_by_hand(connection, _pg_ids(connection, ""))
 
 
 def pg_floor_count(connection, term):
